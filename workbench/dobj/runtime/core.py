@@ -1,0 +1,795 @@
+"""The runtime core: objects as actors over one JavaScript context, on one event loop.
+
+Everything here runs on the runtime's asyncio loop, on whichever single thread drives it.
+Each object (namespace, name) is an :class:`Actor` whose events (RPC, fetch, alarm, timer,
+storage edit) hold its FIFO lock for their whole life: construction if needed, invocation,
+Promise settlement, result conversion. Events of different objects interleave at awaits.
+
+Every entry into JavaScript goes through :meth:`Core._enter`, which marks the event on
+whose behalf JavaScript runs (for storage, console and the budget) and drains the job
+queue before returning, so no JavaScript of one event is ever left for another to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import itertools
+import json
+import time
+from pathlib import Path
+
+from ..errors import (
+    BadRequest,
+    DobjError,
+    ExecutionError,
+    MethodNotFound,
+    ScriptTimeout,
+    StorageError,
+    UnknownNamespace,
+    did_you_mean,
+    from_code,
+)
+from . import bundle as bundles
+from .clock import ManualClock, RealClock, format_ms
+from .engine import Engine, split_exception
+from .storage import Store, check_key
+from .trace import Event, Trace
+
+MAX_NAME_BYTES = 1024
+ALARM_RETRIES = 6
+_OBJECT_PROTOTYPE = frozenset(
+    "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
+    " hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
+)
+
+
+def check_name(name: str) -> str:
+    """Refuse an object name the contract does not allow, saying why."""
+    if not isinstance(name, str) or not name:
+        raise BadRequest("object names are non-empty strings")
+    if name in (".", ".."):
+        raise BadRequest(f"{name!r} is not a valid object name")
+    if any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise BadRequest(f"object name {name!r} contains '/', '\\' or a control character")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise BadRequest(f"object name is longer than {MAX_NAME_BYTES} bytes")
+    return name
+
+
+def object_hex(namespace: str, name: str) -> str:
+    """``state.id.toString()``: lowercase hex SHA-256 of ``namespace + "\\0" + name``."""
+    return hashlib.sha256(f"{namespace}\0{name}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Actor:
+    """One object identity and its (possibly absent) live instance."""
+
+    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers")
+
+    def __init__(self, namespace: str, name: str, oid: int) -> None:
+        self.namespace, self.name, self.oid = namespace, name, oid
+        self.lock = asyncio.Lock()
+        self.gen = 0  # bumped whenever the instance is discarded
+        self.live = False
+        self.running: Event | None = None
+        self.timers: set[int] = set()
+
+    @property
+    def path(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class Schedule:
+    """Alarms and timers ordered by due time (ms on the runtime clock)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, str, int]] = []
+        self._live: dict[tuple[str, int], int] = {}
+        self._seq = itertools.count()
+
+    def add(self, kind: str, key: int, due_ms: float) -> None:
+        seq = next(self._seq)
+        self._live[(kind, key)] = seq
+        heapq.heappush(self._heap, (due_ms, seq, kind, key))
+
+    def remove(self, kind: str, key: int) -> None:
+        self._live.pop((kind, key), None)
+
+    def _trim(self) -> None:
+        while self._heap and self._live.get(self._heap[0][2:]) != self._heap[0][1]:
+            heapq.heappop(self._heap)
+
+    def next_due(self) -> float | None:
+        self._trim()
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, upto_ms: float) -> tuple[float, str, int] | None:
+        self._trim()
+        if not self._heap or self._heap[0][0] > upto_ms:
+            return None
+        due, _, kind, key = heapq.heappop(self._heap)
+        del self._live[(kind, key)]
+        return due, kind, key
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
+class Core:
+    """All runtime state; every method runs on the runtime's loop thread."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        data: str | Path | None,
+        clock: str,
+        cpu_timeout: float,
+        manifest: str | Path | None,
+        memory_limit: int,
+        durability: str,
+        loop: asyncio.AbstractEventLoop,
+        trace_size: int = 1000,
+    ) -> None:
+        if clock not in ("manual", "real"):
+            raise BadRequest(f"clock must be 'manual' or 'real', not {clock!r}")
+        self.path = Path(path)
+        self.loop = loop
+        self.budget = float(cpu_timeout) if cpu_timeout else 0.0
+        self.memory_limit = memory_limit
+        self.manifest_path = manifest
+        self.clock = ManualClock() if clock == "manual" else RealClock()
+        self.trace = Trace(trace_size)
+        self.load_console: list[tuple[str, str]] = []
+        self.actors: dict[tuple[str, str], Actor] = {}
+        self.by_oid: dict[int, Actor] = {}
+        self.schedule = Schedule()
+        self.timers: dict[int, tuple[Actor, int, Event | None]] = {}
+        self.current: Event | None = None
+        self.inflight = 0
+        self._timer_ids = itertools.count(1)
+        self._event_ids = itertools.count(1)
+        self._pids = itertools.count(1)
+        self._settled: dict[int, str] = {}
+        self._waiting: dict[int, asyncio.Future] = {}
+        self._pid_of: dict[int, int] = {}  # event id -> pid it waits on
+        self._timed_out: set[int] = set()
+        self._commit_waiters: list[asyncio.Future] | None = None
+        self._wakeup: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.closed = False
+        self.engine, self.glue, self.classes = self._load_bundle()
+        self.store = Store(data, durability=durability)
+        for oid, due_ms, _retry in self.store.all_alarms():
+            self.schedule.add("alarm", oid, due_ms)
+
+    # -- bundle -------------------------------------------------------------------------
+    def _load_bundle(self):
+        source = bundles.read_source(self.path)
+        manifest = bundles.read_manifest(self.manifest_path) if self.manifest_path else None
+        engine = Engine(memory_limit=self.memory_limit)
+        host = {
+            "storage": self._host_storage,
+            "now": self.clock.now_ms,
+            "console": self._host_console,
+            "timer": self._host_timer,
+            "stub": self._host_stub,
+            "settle": self._host_settle,
+            "idOf": object_hex,
+        }
+        pick, factory = engine.load(host, source, self.path.name)
+        glue = {name: pick(name) for name in (
+            "define", "bind", "construct", "drop", "methods", "invoke", "fetch", "alarm",
+            "fireTimer", "dropTimer", "settleStub")}
+        engine.deadline = time.monotonic() + self.budget if self.budget else float("inf")
+        try:
+            described = json.loads(glue["define"](factory))
+        except Exception as exc:  # JSException from top-level code
+            name, message, stack = split_exception(exc)
+            if engine.interrupted:
+                message = "the bundle's top-level code did not finish within the budget"
+            where = engine._location(stack)
+            raise bundles.BundleError(
+                f"{self.path.name}{where}: {name}: {message}", js_name=name,
+                js_stack=engine.clean_stack(stack),
+            ) from None
+        finally:
+            engine.deadline = float("inf")
+        classes = bundles.classes_from(described, self.path.name, manifest)
+        glue["bind"](json.dumps({ns: c.export for ns, c in classes.items()}))
+        return engine, glue, classes
+
+    def reload(self) -> dict[str, bundles.ClassInfo]:
+        """Re-read the bundle; keep storage and alarms; drop every live instance.
+
+        The old bundle keeps running if the new one fails to load.
+        """
+        engine, glue, classes = self._load_bundle()
+        for actor in self.actors.values():
+            self._discard(actor)
+        self.engine, self.glue, self.classes = engine, glue, classes
+        return classes
+
+    # -- objects ------------------------------------------------------------------------
+    def check_namespace(self, namespace: str) -> None:
+        if namespace not in self.classes:
+            raise UnknownNamespace(
+                f"no namespace {namespace!r} in {self.path.name}{did_you_mean(namespace, self.classes)};"
+                f" it has {', '.join(self.classes)}"
+            )
+
+    def actor(self, namespace: str, name: str) -> Actor:
+        """The actor for an identity, created on first use (no instance yet)."""
+        actor = self.actors.get((namespace, name))
+        if actor is None:
+            self.check_namespace(namespace)
+            check_name(name)
+            oid = self.store.object_id(namespace, name)
+            actor = self.actors[(namespace, name)] = self.by_oid[oid] = Actor(namespace, name, oid)
+        return actor
+
+    def _discard(self, actor: Actor) -> None:
+        """Drop the instance: its storage handle and timers stop working at once."""
+        actor.gen += 1
+        if actor.live:
+            self.glue["drop"](actor.oid)
+        actor.live = False
+        for tid in actor.timers:
+            self.schedule.remove("timer", tid)
+            self.timers.pop(tid, None)
+            self.glue["dropTimer"](tid)
+        actor.timers.clear()
+
+    # -- entering JavaScript ------------------------------------------------------------
+    def _enter(self, event: Event | None, fn, *args):
+        """Call a glue function on behalf of ``event``, then drain the job queue.
+
+        Returns the glue's reply, or ``"T"`` when the budget interrupted the JavaScript:
+        the event's instance is then discarded at once, before anything else runs, so no
+        continuation of it can write storage.
+        """
+        engine = self.engine
+        previous, self.current = self.current, event
+        engine.deadline = event.deadline if event is not None else time.monotonic() + 1.0
+        engine.interrupted = False
+        engine.enter()
+        try:
+            try:
+                reply = fn(*args)
+            except Exception as exc:
+                reply = "T" if engine.interrupted else self._engine_failure(exc)
+            if not engine.drain() and engine.interrupted:
+                reply = "T"
+            if reply == "T":
+                self._interrupted(event)
+            return reply
+        finally:
+            engine.deadline = float("inf")
+            self.current = previous
+
+    def _interrupted(self, event: Event | None) -> None:
+        """The budget stopped ``event``: discard its instance and fail its pending wait."""
+        if event is None:
+            return
+        actor = self.actors[(event.namespace, event.name)]
+        self._discard(actor)
+        self.engine.deadline = time.monotonic() + 0.05  # let stray jobs fail fast
+        self.engine.drain()
+        self._timed_out.add(event.id)
+        future = self._waiting.get(self._pid_of.get(event.id, -1))
+        if future is not None and not future.done():
+            future.set_exception(self._timeout_error(event, "ran past"))
+
+    def _engine_failure(self, exc: Exception) -> str:
+        """An error JavaScript could not catch (out of memory, an engine fault) as a reply."""
+        name, message, stack = split_exception(exc)
+        if "out of memory" in message or message in ("", "null"):
+            self.engine.ctx.gc()
+            return "E" + json.dumps({
+                "name": "InternalError", "code": "execution_error",
+                "message": f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
+                " the instance was discarded",
+                "oom": True,
+            })
+        return "E" + json.dumps({"name": name, "message": message, "stack": stack})
+
+    def _timeout_error(self, event: Event | None, how: str) -> ScriptTimeout:
+        what = event.describe() if event else "JavaScript"
+        hint = ""
+        if event is not None and self.clock.manual:
+            actor = self.actors.get((event.namespace, event.name))
+            if actor is not None and actor.timers:
+                hint = (
+                    "; it is waiting on a timer, but the clock is manual: advance it"
+                    " (tick 5s in the workbench, rt.clock.advance(5) in Python)"
+                )
+        return ScriptTimeout(
+            f"{what} {how} its {self.budget:g}s budget{hint}; the instance was discarded"
+            " and will be rebuilt on the next event"
+        )
+
+    def _decode(self, event: Event, reply: str):
+        """Turn a glue reply into a result, or raise the error it carries."""
+        tag = reply[:1]
+        if tag == "R":
+            return reply[1:]
+        if tag == "T":
+            raise self._timeout_error(event, "ran past")
+        if tag == "M":
+            raise self._method_not_found(event)
+        info = json.loads(reply[1:])
+        stack = self.engine.clean_stack(info.get("stack", ""))
+        name = info.get("name") or "Error"
+        message = info.get("message", "")
+        code = info.get("code")
+        if name == "RangeError" and "call stack" in message:
+            message += f" (runaway recursion? the stack holds about 2,400 calls)"
+        if code in ("bad_request", "payload_too_large", "storage_error", "execution_error",
+                    "unknown_namespace", "method_not_found", "timeout"):
+            err = from_code(code, message, js_name=name, js_stack=stack)
+        else:
+            err = ExecutionError(message, js_name=name, js_stack=stack)
+        err.oom = bool(info.get("oom"))
+        raise err
+
+    def _method_not_found(self, event: Event) -> MethodNotFound:
+        actor = self.actors[(event.namespace, event.name)]
+        cls = self.classes[event.namespace].export
+        if event.kind == "fetch":
+            return MethodNotFound(f"{cls} has no fetch(req) method; define fetch() to handle requests")
+        methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
+        return MethodNotFound(
+            f"{cls} has no method {event.method!r}{did_you_mean(event.method, methods)};"
+            f" its methods are {', '.join(methods) or 'none'}"
+        )
+
+    # -- events -------------------------------------------------------------------------
+    def new_event(self, actor: Actor, kind: str, method: str, args: str, parent: Event | None = None) -> Event:
+        return Event(next(self._event_ids), actor.namespace, actor.name, kind, method, args,
+                     at_ms=self.clock.now_ms(), parent=parent)
+
+    async def run(self, actor: Actor, event: Event, body):
+        """Run ``body(event)`` as an event of ``actor``: serialized, budgeted, committed."""
+        if self.closed:
+            from ..errors import RuntimeClosed
+
+            raise RuntimeClosed("the runtime is closed")
+        async with actor.lock:
+            event.at_ms = self.clock.now_ms()
+            event.started = time.perf_counter()
+            event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
+            actor.running = event
+            self.inflight += 1
+            try:
+                if not actor.live and event.kind not in ("storage", "evict"):
+                    self._construct(actor, event)
+                result = await body(event)
+            except DobjError as err:
+                if isinstance(err, ScriptTimeout) or getattr(err, "oom", False):
+                    self._discard(actor)
+                event.finish(error=err)
+                raise
+            except Exception as exc:  # a defect in dobj itself: still report it as an event
+                event.finish(error=ExecutionError(f"internal error: {type(exc).__name__}: {exc}"))
+                raise
+            else:
+                event.finish(result=result)
+                return result
+            finally:
+                actor.running = None
+                self._timed_out.discard(event.id)
+                try:
+                    await self._commit_point()
+                finally:
+                    self.inflight -= 1
+                    self.trace.add(event)
+
+    def _construct(self, actor: Actor, event: Event) -> None:
+        hexid = object_hex(actor.namespace, actor.name)
+        reply = self._enter(event, self.glue["construct"], actor.oid, actor.gen,
+                            actor.namespace, actor.name, hexid)
+        if reply:
+            try:
+                self._decode(event, reply)
+            except DobjError as err:
+                err.message = f"constructing {actor.path} failed: {err.message}"
+                err.args = (err.message,)
+                raise
+        actor.live = True
+
+    async def _settle(self, event: Event, reply: str, pid: int) -> str:
+        """Wait for a pending handler Promise within the event's budget."""
+        if reply != "P":
+            return self._decode(event, reply)
+        text = self._settled.pop(pid, None)
+        if text is None:
+            future = self.loop.create_future()
+            self._waiting[pid] = future
+            self._pid_of[event.id] = pid
+            try:
+                timeout = event.deadline - time.monotonic()
+                if timeout == float("inf"):
+                    text = await future
+                else:
+                    text = await asyncio.wait_for(future, max(timeout, 0.0))
+            except asyncio.TimeoutError:
+                raise self._timeout_error(
+                    event, "returned a Promise that did not settle within") from None
+            finally:
+                self._waiting.pop(pid, None)
+                self._pid_of.pop(event.id, None)
+        return self._decode(event, text)
+
+    async def invoke(self, event: Event, method: str, args_text: str) -> str:
+        actor = self.actors[(event.namespace, event.name)]
+        pid = next(self._pids)
+        reply = self._enter(event, self.glue["invoke"], actor.oid, method, args_text, pid)
+        return await self._settle(event, reply, pid)
+
+    async def rpc(self, namespace: str, name: str, method: str, args_text: str,
+                  parent: Event | None = None) -> str:
+        """Call a method; returns the result as JSON text."""
+        actor = self.actor(namespace, name)
+        if not isinstance(method, str) or not method or method in _OBJECT_PROTOTYPE:
+            raise MethodNotFound(f"{method!r} cannot be called over RPC; call one of the class's own methods")
+        event = self.new_event(actor, "rpc", method, args_text, parent)
+        return await self.run(actor, event, lambda ev: self.invoke(ev, method, args_text))
+
+    async def fetch(self, namespace: str, name: str, request: dict) -> dict:
+        """Deliver a request to ``fetch(req)``; returns ``{status, headers, kind, body}``."""
+        actor = self.actor(namespace, name)
+        event = self.new_event(actor, "fetch", request["method"], json.dumps(request["path"]))
+        request_text = json.dumps(request)
+
+        async def body(ev: Event) -> dict:
+            pid = next(self._pids)
+            reply = self._enter(ev, self.glue["fetch"], actor.oid, request_text, pid)
+            return json.loads(await self._settle(ev, reply, pid))
+
+        return await self.run(actor, event, body)
+
+    async def edit_storage(self, namespace: str, name: str, op: str, key: str | None = None,
+                           value_text: str | None = None) -> str | None:
+        """Put or delete a key from outside, as an event of that object."""
+        actor = self.actor(namespace, name)
+        if key is not None:
+            check_key(key)
+        event = self.new_event(actor, "storage", op, json.dumps([key] if value_text is None else [key, json.loads(value_text)]))
+
+        async def body(ev: Event):
+            if op == "put":
+                self.store.put(actor.oid, key, value_text)
+                ev.written.append(key)
+                return None
+            if op == "delete":
+                existed = self.store.delete(actor.oid, key)
+                ev.written.append(key)
+                return "true" if existed else "false"
+            if op == "deleteAll":
+                self.store.delete_all(actor.oid)
+                self.schedule.remove("alarm", actor.oid)
+                ev.written.append("*")
+                return None
+            raise BadRequest(f"unknown storage edit {op!r}")
+
+        return await self.run(actor, event, body)
+
+    async def evict(self, namespace: str, name: str) -> bool:
+        """Drop the in-memory instance (after its running event); storage stays."""
+        actor = self.actor(namespace, name)
+        was_live = actor.live
+        event = self.new_event(actor, "evict", "evict", "[]")
+
+        async def body(ev: Event):
+            self._discard(actor)
+            return was_live
+
+        return await self.run(actor, event, body)
+
+    # -- commits ------------------------------------------------------------------------
+    async def _commit_point(self) -> None:
+        """Commit before a result leaves; events finishing together share one commit."""
+        if not self.store.dirty:
+            return
+        if self.inflight <= 1 and self._commit_waiters is None:
+            self.store.commit()
+            return
+        if self._commit_waiters is None:
+            self._commit_waiters = []
+            self.loop.call_soon(self._flush)
+        future = self.loop.create_future()
+        self._commit_waiters.append(future)
+        await future
+
+    def _flush(self) -> None:
+        waiters, self._commit_waiters = self._commit_waiters or [], None
+        try:
+            self.store.commit()
+        except StorageError as err:
+            for f in waiters:
+                if not f.done():
+                    f.set_exception(err)
+            return
+        for f in waiters:
+            if not f.done():
+                f.set_result(None)
+
+    # -- host functions (called from JavaScript; must not enter JavaScript) --------------
+    def _host_settle(self, pid: int, text: str) -> None:
+        future = self._waiting.get(pid)
+        if future is not None:
+            if not future.done():
+                future.set_result(text)
+        else:
+            self._settled[pid] = text
+
+    def _host_console(self, level: str, text: str) -> None:
+        line = (level, text)
+        if self.current is not None:
+            self.current.console.append(line)
+        else:
+            self.load_console.append(line)
+
+    def _host_storage(self, op: str, oid: int, gen: int, key: str, text: str) -> str:
+        actor = self.by_oid.get(oid)
+        event = self.current
+        if actor is None or actor.gen != gen:
+            raise StorageError(
+                "this instance was discarded (after a timeout, evict or reload);"
+                " its storage is closed and nothing it writes is kept"
+            )
+        if event is None or (event.namespace, event.name) != (actor.namespace, actor.name) or event.done:
+            raise StorageError(f"the storage of {actor.path} can only be used by an event of that object")
+        store = self.store
+        if op == "get":
+            value = store.get(oid, key)
+            return "1" if value is None else "1" + value
+        if op == "put":
+            store.put(oid, key, text)
+            event.written.append(key)
+            return "1"
+        if op == "delete":
+            existed = store.delete(oid, key)
+            event.written.append(key)
+            return "1true" if existed else "1false"
+        if op == "list":
+            return "1" + store.list_json(oid, text)
+        if op == "deleteAll":
+            store.delete_all(oid)
+            self.schedule.remove("alarm", oid)
+            event.written.append("*")
+            return "1"
+        if op == "begin":
+            return "1" + json.dumps(store.savepoint())
+        if op == "commit":
+            store.release(key)
+            return "1"
+        if op == "rollback":
+            store.rollback_to(key)
+            self._resync_alarm(oid)
+            return "1"
+        if op == "setAlarm":
+            due = float(text)
+            store.set_alarm(oid, due, 0)
+            self._schedule_alarm(oid, due)
+            return "1"
+        if op == "getAlarm":
+            row = store.get_alarm(oid)
+            return "1" if row is None else "1" + json.dumps(_num(row[0]))
+        if op == "deleteAlarm":
+            store.delete_alarm(oid)
+            self.schedule.remove("alarm", oid)
+            return "1"
+        raise BadRequest(f"unknown storage operation {op!r}")
+
+    def _host_timer(self, op: str, tid: int, text: str) -> int:
+        event = self.current
+        if op == "clear":
+            self.schedule.remove("timer", tid)
+            entry = self.timers.pop(tid, None)
+            if entry is not None:
+                entry[0].timers.discard(tid)
+            return 0
+        if event is None:
+            return 0  # a timer outside any event has no object to run for; never fires
+        actor = self.actors[(event.namespace, event.name)]
+        if op != "again":
+            tid = next(self._timer_ids)
+        self._schedule_timer(tid, actor, float(text), event)
+        return tid
+
+    def _schedule_timer(self, tid: int, actor: Actor, delay_ms: float, event: Event | None) -> None:
+        self.timers[tid] = (actor, actor.gen, event)
+        actor.timers.add(tid)
+        self.schedule.add("timer", tid, self.clock.now_ms() + delay_ms)
+        self._rearm()
+
+    def _host_stub(self, call_id: int, namespace: str, name: str, method: str, args_text: str) -> str:
+        caller = self.current
+        if caller is None:
+            raise BadRequest("stub calls can only be made while handling an event")
+        target = self.actor(namespace, name)
+        chain, link = [], caller
+        while link is not None:
+            chain.append(f"{link.namespace}/{link.name}")
+            if (link.namespace, link.name) == (namespace, name):
+                path = " -> ".join(reversed(chain)) + f" -> {target.path}"
+                raise BadRequest(
+                    f"stub call {path}.{method}() would deadlock: {target.path} is waiting for this call"
+                    " to finish; call the method directly (this.method()) or restructure the calls"
+                )
+            link = link.parent
+        task = self.loop.create_task(self._stub_call(caller, call_id, namespace, name, method, args_text))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return ""
+
+    async def _stub_call(self, caller: Event, call_id: int, namespace: str, name: str,
+                         method: str, args_text: str) -> None:
+        try:
+            reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller)
+        except DobjError as err:
+            reply = "E" + json.dumps({"code": err.code, "message": err.message, "name": err.js_name or "Error"})
+        if caller.done or self.closed:
+            return
+        actor = self.actors[(caller.namespace, caller.name)]
+        if actor.running is caller:
+            self._enter(caller, self.glue["settleStub"], call_id, reply)
+
+    # -- alarms and timers ----------------------------------------------------------------
+    def _schedule_alarm(self, oid: int, due_ms: float) -> None:
+        self.schedule.add("alarm", oid, due_ms)
+        self._rearm()
+
+    def _resync_alarm(self, oid: int) -> None:
+        row = self.store.get_alarm(oid)
+        if row is None:
+            self.schedule.remove("alarm", oid)
+        else:
+            self._schedule_alarm(oid, row[0])
+
+    def _rearm(self) -> None:
+        """With the real clock, wake the loop when the next alarm or timer is due."""
+        if self.clock.manual or self.closed:
+            return
+        due = self.schedule.next_due()
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+            self._wakeup = None
+        if due is not None:
+            delay = max(0.0, (due - time.time() * 1000.0) / 1000.0)
+            self._wakeup = self.loop.call_later(delay, self._wake)
+
+    def _wake(self) -> None:
+        self._wakeup = None
+        now = self.clock.now_ms()
+        while (item := self.schedule.pop_due(now)) is not None:
+            task = self.loop.create_task(self._deliver(item[1], item[2]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._rearm()
+
+    async def advance_to(self, target_ms: float) -> list[Event]:
+        """Move the manual clock to ``target_ms``, delivering everything due on the way."""
+        if not self.clock.manual:
+            raise BadRequest("the clock is real time; it cannot be moved (start with the manual clock)")
+        if target_ms < self.clock.now_ms():
+            raise BadRequest(f"the clock cannot go back: it is {format_ms(self.clock.now_ms())}")
+        delivered: list[Event] = []
+        while (item := self.schedule.pop_due(target_ms)) is not None:
+            due, kind, key = item
+            self.clock.set_ms(max(due, self.clock.now_ms()))
+            event = await self._deliver(kind, key)
+            if event is not None:
+                delivered.append(event)
+            await asyncio.sleep(0)
+        self.clock.set_ms(target_ms)
+        return delivered
+
+    async def _deliver(self, kind: str, key: int) -> Event | None:
+        if kind == "alarm":
+            return await self._deliver_alarm(key)
+        return await self._deliver_timer(key)
+
+    async def _deliver_timer(self, tid: int) -> Event | None:
+        entry = self.timers.pop(tid, None)
+        if entry is None:
+            return None
+        actor, gen, owner = entry
+        actor.timers.discard(tid)
+        if actor.gen != gen:
+            return None
+        if owner is not None and actor.running is owner:
+            self._fire(owner, tid)  # the event that set the timer is still waiting on it
+            return None
+        event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]))
+
+        async def body(ev: Event):
+            if actor.gen == gen:
+                self._fire(ev, tid)
+            else:
+                self.glue["dropTimer"](tid)
+
+        try:
+            await self.run(actor, event, body)
+        except DobjError:
+            pass
+        return event
+
+    def _fire(self, event: Event, tid: int) -> None:
+        reply = self._enter(event, self.glue["fireTimer"], tid)
+        if reply:
+            info = json.loads(reply[1:])
+            event.console.append(("error", f"Uncaught in timer: {info.get('name')}: {info.get('message')}"))
+
+    async def _deliver_alarm(self, oid: int) -> Event | None:
+        actor = self.by_oid.get(oid)
+        if actor is None:
+            namespace, name = self.store.object_name(oid)
+            if namespace not in self.classes:
+                return None  # the bundle no longer has this namespace; the alarm waits
+            actor = self.actor(namespace, name)
+        row = self.store.get_alarm(oid)
+        if row is None:
+            return None
+        retry = row[1]
+        event = self.new_event(actor, "alarm", "alarm", json.dumps([{"retryCount": retry, "isRetry": retry > 0}]))
+
+        async def body(ev: Event):
+            current = self.store.get_alarm(oid)
+            if current is None or current[0] > self.clock.now_ms():
+                return None  # deleted or moved while this delivery waited
+            self.store.delete_alarm(oid)
+            pid = next(self._pids)
+            try:
+                reply = self._enter(ev, self.glue["alarm"], oid, retry, pid)
+                return _loads(await self._settle(ev, reply, pid))
+            except DobjError:
+                if self.store.get_alarm(oid) is None and retry < ALARM_RETRIES:
+                    due = self.clock.now_ms() + 2000.0 * (2 ** retry)
+                    self.store.set_alarm(oid, due, retry + 1)
+                    self._schedule_alarm(oid, due)
+                elif self.store.get_alarm(oid) is None:
+                    ev.console.append(("error", f"alarm failed {retry + 1} times; dropped"))
+                raise
+
+        try:
+            await self.run(actor, event, body)
+        except DobjError:
+            pass
+        return event
+
+    # -- views ----------------------------------------------------------------------------
+    def alarms(self) -> list[tuple[str, str, float, int]]:
+        """Every scheduled alarm: (namespace, name, due ms, retry count)."""
+        out = []
+        for oid, due, retry in self.store.all_alarms():
+            namespace, name = self.store.object_name(oid)
+            out.append((namespace, name, due, retry))
+        return out
+
+    def object_paths(self) -> list[tuple[str, str]]:
+        """Every object that is live or has storage."""
+        names = {(a.namespace, a.name) for a in self.actors.values() if a.live}
+        names.update(self.store.objects_with_data())
+        return sorted(names)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        self.store.close()
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _loads(text: str):
+    return json.loads(text)

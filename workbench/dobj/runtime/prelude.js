@@ -1,0 +1,383 @@
+// The JavaScript side of the dobj runtime, evaluated once in every bundle's context.
+// It captures the host functions (then removes them from globalThis so bundle code cannot
+// reach them), defines the globals bundles see, and returns the glue the runtime calls.
+// Values cross the boundary as JSON text; replies are strings whose first character says
+// what they are: "R" result, "E" error, "P" pending (settled later through host.settle),
+// "M" no such method.
+(function (host) {
+  "use strict";
+  const TOKEN = {};
+  const RealDate = Date;
+  const instances = new Map();       // object id -> instance
+  const blockers = new Map();        // object id -> Promise from blockConcurrencyWhile
+  const pendingStubs = new Map();    // stub call id -> [resolve, reject]
+  const timers = new Map();          // timer id -> [fn, args, intervalMs]
+  let classes = {};
+  let env = {};
+  let nextStubCall = 1;
+
+  // ---- errors and JSON ------------------------------------------------------------------
+  function codedError(code, message, name) {
+    const e = new Error(message);
+    if (name) e.name = name;
+    e.code = code;
+    return e;
+  }
+
+  function errorText(e) {
+    let info;
+    if (e instanceof Error) {
+      info = { name: e.name, message: String(e.message), stack: String(e.stack || "") };
+      if (typeof e.code === "string") info.code = e.code;
+    } else if (e === null) {
+      info = { name: "Error", message: "out of memory (or null was thrown)" };
+    } else {
+      let text;
+      try { text = typeof e === "string" ? e : JSON.stringify(e); } catch (_) { text = String(e); }
+      info = { name: "Error", message: "a non-Error value was thrown: " + text };
+    }
+    return JSON.stringify(info);
+  }
+
+  function strictReplacer(key, value) {
+    const t = typeof value;
+    if (t === "function") throw new TypeError("a function is not JSON-serializable" + (key ? " (at key " + JSON.stringify(key) + ")" : ""));
+    if (t === "symbol") throw new TypeError("a symbol is not JSON-serializable");
+    if (t === "number" && !isFinite(value)) throw new TypeError(value + " is not JSON-serializable");
+    return value;
+  }
+
+  function toJSONText(value, what, code) {
+    try {
+      const text = JSON.stringify(value, strictReplacer);
+      if (text === undefined) throw new TypeError("undefined is not JSON-serializable");
+      return text;
+    } catch (e) {
+      throw codedError(code, what + " is not JSON-serializable: " + (e && e.message), "TypeError");
+    }
+  }
+
+  const encodeResult = (v) => (v === undefined ? "null" : toJSONText(v, "the result", "execution_error"));
+
+  function hostError(text) {
+    const info = JSON.parse(text);
+    return codedError(info.code, info.message, info.name || "Error");
+  }
+
+  // A host reply is "1" + JSON (or "1" alone for undefined), or "0" + error JSON.
+  function unwrap(reply) {
+    if (reply.charCodeAt(0) === 49) return reply.length === 1 ? undefined : JSON.parse(reply.slice(1));
+    throw hostError(reply.slice(1));
+  }
+
+  function checkKey(key) {
+    if (typeof key !== "string") throw codedError("bad_request", "storage keys must be strings, not " + (key === null ? "null" : typeof key), "TypeError");
+    return key;
+  }
+
+  // ---- state.storage ----------------------------------------------------------------------
+  const hs = host.storage;
+  class DurableObjectStorage {
+    #oid; #gen; #ns;
+    constructor(token, oid, gen, ns) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+      this.#oid = oid; this.#gen = gen; this.#ns = ns;
+    }
+    get(key) { return unwrap(hs("get", this.#oid, this.#gen, checkKey(key), "")); }
+    put(key, value) {
+      checkKey(key);
+      unwrap(hs("put", this.#oid, this.#gen, key, toJSONText(value, "the value for " + JSON.stringify(key), "bad_request")));
+    }
+    delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, checkKey(key), "")); }
+    deleteAll() { unwrap(hs("deleteAll", this.#oid, this.#gen, "", "")); }
+    list(options) {
+      const text = options === undefined ? "" : toJSONText(options, "list() options", "bad_request");
+      return unwrap(hs("list", this.#oid, this.#gen, "", text));
+    }
+    transaction(fn) {
+      if (typeof fn !== "function") throw codedError("bad_request", "transaction() takes a function", "TypeError");
+      const sp = unwrap(hs("begin", this.#oid, this.#gen, "", ""));
+      let result;
+      try {
+        result = fn(this);
+      } catch (e) {
+        hs("rollback", this.#oid, this.#gen, sp, "");
+        throw e;
+      }
+      if (result !== null && (typeof result === "object" || typeof result === "function") && typeof result.then === "function") {
+        hs("rollback", this.#oid, this.#gen, sp, "");
+        if (result instanceof Promise) result.catch(() => {});
+        throw codedError("bad_request", "transaction callback must be synchronous: it returned a Promise, and a SQLite transaction cannot stay open across an await. Move async work outside the transaction.", "TypeError");
+      }
+      unwrap(hs("commit", this.#oid, this.#gen, sp, ""));
+      return result;
+    }
+    transactionSync(fn) { return this.transaction(fn); }
+    setAlarm(when) {
+      const ms = when instanceof RealDate ? when.getTime() : when;
+      if (typeof ms !== "number" || !isFinite(ms)) throw codedError("bad_request", "setAlarm() takes a time in ms since the epoch or a Date", "TypeError");
+      const inst = instances.get(this.#oid);
+      const target = inst === undefined ? classes[this.#ns].prototype : inst;
+      if (typeof target.alarm !== "function") throw codedError("bad_request", "setAlarm() needs an alarm() method on the class: define alarm() to handle the alarm", "TypeError");
+      unwrap(hs("setAlarm", this.#oid, this.#gen, "", String(ms)));
+    }
+    getAlarm() { return unwrap(hs("getAlarm", this.#oid, this.#gen, "", "")); }
+    deleteAlarm() { unwrap(hs("deleteAlarm", this.#oid, this.#gen, "", "")); }
+    sync() { return Promise.resolve(); }
+  }
+
+  // ---- ids, stubs and env -----------------------------------------------------------------
+  function makeId(namespace, name, hex) {
+    return Object.freeze({
+      namespace, name,
+      toString() { return hex; },
+      equals(other) { return other != null && String(other) === hex; },
+    });
+  }
+
+  function callStub(namespace, name, method, args) {
+    let text;
+    try { text = toJSONText(args, "the arguments of " + method + "()", "bad_request"); }
+    catch (e) { return Promise.reject(e); }
+    const id = nextStubCall++;
+    const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
+    const refused = host.stub(id, namespace, name, method, text);
+    if (refused) {
+      pendingStubs.delete(id);
+      return Promise.reject(hostError(refused.slice(1)));
+    }
+    return promise;
+  }
+
+  function makeStub(namespace, name) {
+    const id = host.idOf(namespace, name);
+    return new Proxy(Object.freeze({}), {
+      get(_, prop) {
+        if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
+        if (prop === "id") return makeId(namespace, name, id);
+        if (prop === "name") return name;
+        return (...args) => callStub(namespace, name, prop, args);
+      },
+    });
+  }
+
+  function makeNamespace(namespace) {
+    const checkName = (name) => {
+      if (typeof name !== "string") throw codedError("bad_request", "object names are strings", "TypeError");
+      return name;
+    };
+    return Object.freeze({
+      getByName: (name) => makeStub(namespace, checkName(name)),
+      idFromName: (name) => makeId(namespace, checkName(name), host.idOf(namespace, name)),
+      get: (id) => makeStub(namespace, checkName(id && id.name)),
+    });
+  }
+
+  // ---- globals ----------------------------------------------------------------------------
+  function DobjDate(...args) {
+    if (!new.target) return new RealDate(host.now()).toString();
+    return args.length ? new RealDate(...args) : new RealDate(host.now());
+  }
+  DobjDate.prototype = RealDate.prototype;
+  DobjDate.now = () => host.now();
+  DobjDate.parse = RealDate.parse;
+  DobjDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, "constructor", { value: DobjDate, writable: true, configurable: true });
+  globalThis.Date = DobjDate;
+
+  function show(value) {
+    if (typeof value === "string") return value;
+    if (value instanceof Error) return value.name + ": " + value.message;
+    if (typeof value === "function") return "[Function " + (value.name || "anonymous") + "]";
+    if (typeof value === "bigint") return value + "n";
+    try {
+      const text = JSON.stringify(value);
+      return text === undefined ? String(value) : text;
+    } catch (_) { return String(value); }
+  }
+  const consoleObject = {};
+  for (const level of ["log", "info", "warn", "error", "debug"]) {
+    consoleObject[level] = (...args) => { host.console(level, args.map(show).join(" ")); };
+  }
+  globalThis.console = consoleObject;
+
+  function addTimer(fn, ms, args, interval) {
+    if (typeof fn !== "function") throw new TypeError("setTimeout/setInterval need a function");
+    const delay = Math.max(0, Number(ms) || 0);
+    const id = host.timer("set", 0, String(delay));
+    timers.set(id, [fn, args, interval ? delay : -1]);
+    return id;
+  }
+  globalThis.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
+  globalThis.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
+  globalThis.clearTimeout = globalThis.clearInterval = (id) => {
+    if (timers.delete(id)) host.timer("clear", id, "");
+  };
+
+  function require(name) {
+    throw new Error("require(" + JSON.stringify(name) + ") is not available: a dobj bundle is one self-contained file. Bundle your dependencies, e.g. esbuild --bundle --format=cjs");
+  }
+  globalThis.require = require;
+
+  // ---- dispatch glue ----------------------------------------------------------------------
+  function isCtor(f) {
+    if (typeof f !== "function") return false;
+    try { Reflect.construct(String, [], f); return true; } catch (_) { return false; }
+  }
+
+  function methodsOf(obj) {
+    const names = new Set();
+    for (let o = obj; o && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+      for (const key of Object.getOwnPropertyNames(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, key);
+        if (d && typeof d.value === "function" && key !== "constructor" && !(key in Object.prototype)) names.add(key);
+      }
+    }
+    return [...names].sort();
+  }
+
+  function callable(inst, method) {
+    return method !== "constructor" && !(method in Object.prototype) && typeof inst[method] === "function";
+  }
+
+  function track(r, pid, encode) {
+    if (r !== null && (typeof r === "object" || typeof r === "function") && typeof r.then === "function") {
+      Promise.resolve(r).then(
+        (v) => { let t; try { t = "R" + encode(v); } catch (e) { t = "E" + errorText(e); } host.settle(pid, t); },
+        (e) => { host.settle(pid, "E" + errorText(e)); },
+      );
+      return "P";
+    }
+    try { return "R" + encode(r); } catch (e) { return "E" + errorText(e); }
+  }
+
+  function afterBlockers(oid, pid, encode, run) {
+    const blocker = blockers.get(oid);
+    if (blocker) {
+      blockers.delete(oid);
+      return track(blocker.then(run), pid, encode);
+    }
+    let r;
+    try { r = run(); } catch (e) { return "E" + errorText(e); }
+    return track(r, pid, encode);
+  }
+
+  function latin1ToBytes(text) {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
+
+  function bytesToLatin1(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+    return out;
+  }
+
+  function makeRequest(q) {
+    const raw = latin1ToBytes(q.rawBody);
+    const req = { method: q.method, url: q.url, path: q.path, query: q.query, headers: q.headers, body: q.body, rawBody: raw };
+    Object.defineProperties(req, {
+      text: { value: async () => (q.body === undefined || q.body === null ? "" : q.body) },
+      json: { value: async () => JSON.parse(q.body) },
+      arrayBuffer: { value: async () => raw.buffer },
+    });
+    return req;
+  }
+
+  function encodeResponse(r) {
+    if (typeof r === "string") r = { body: r };
+    if (r === null || typeof r !== "object") throw codedError("execution_error", "fetch() must return {status, headers, body}, not " + (r === null ? "null" : typeof r), "TypeError");
+    const status = r.status === undefined ? 200 : r.status;
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw codedError("execution_error", "fetch() returned status " + show(status) + "; use an integer from 200 to 599", "TypeError");
+    const headers = {};
+    for (const [k, v] of Object.entries(r.headers || {})) headers[String(k).toLowerCase()] = String(v);
+    let body = r.body, kind = "text";
+    if (body === undefined || body === null) body = "";
+    else if (typeof body === "string") kind = "text";
+    else if (body instanceof ArrayBuffer) { body = bytesToLatin1(new Uint8Array(body)); kind = "bytes"; }
+    else if (ArrayBuffer.isView(body)) { body = bytesToLatin1(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)); kind = "bytes"; }
+    else { body = toJSONText(body, "the response body", "execution_error"); kind = "json"; }
+    return JSON.stringify({ status, headers, kind, body });
+  }
+
+  return {
+    define(factory) {
+      const module = { exports: {} };
+      factory.call(module.exports, module.exports, module, require);
+      const exported = module.exports;
+      const objects = exported && exported.objects;
+      if (objects === null || typeof objects !== "object") return JSON.stringify({ error: "missing" });
+      const out = {};
+      for (const key of Object.keys(objects)) {
+        const C = objects[key];
+        out[key] = isCtor(C) ? { ctor: true, methods: methodsOf(C.prototype) } : { ctor: false, type: C === null ? "null" : typeof C };
+      }
+      classes = objects;
+      return JSON.stringify({ classes: out });
+    },
+    bind(bindingText) {
+      const binding = JSON.parse(bindingText);   // namespace -> export name
+      const byNs = {};
+      env = {};
+      for (const ns of Object.keys(binding)) {
+        byNs[ns] = classes[binding[ns]];
+        env[ns] = makeNamespace(ns);
+      }
+      Object.freeze(env);
+      classes = byNs;
+    },
+    construct(oid, gen, ns, name, hex) {
+      const C = classes[ns];
+      const storage = new DurableObjectStorage(TOKEN, oid, gen, ns);
+      const state = {
+        id: makeId(ns, name, hex),
+        storage,
+        blockConcurrencyWhile(fn) {
+          const p = Promise.resolve().then(() => fn());
+          blockers.set(oid, p);
+          return p;
+        },
+        waitUntil() {},
+      };
+      try {
+        instances.set(oid, new C(state, env));
+        return "";
+      } catch (e) {
+        return "E" + errorText(e);
+      }
+    },
+    drop(oid) { instances.delete(oid); blockers.delete(oid); },
+    methods(oid) { return JSON.stringify(methodsOf(instances.get(oid))); },
+    invoke(oid, method, argsText, pid) {
+      const inst = instances.get(oid);
+      if (!callable(inst, method)) return "M";
+      return afterBlockers(oid, pid, encodeResult, () => inst[method](...JSON.parse(argsText)));
+    },
+    fetch(oid, reqText, pid) {
+      const inst = instances.get(oid);
+      if (typeof inst.fetch !== "function") return "M";
+      return afterBlockers(oid, pid, encodeResponse, () => inst.fetch(makeRequest(JSON.parse(reqText))));
+    },
+    alarm(oid, retryCount, pid) {
+      const inst = instances.get(oid);
+      if (typeof inst.alarm !== "function") return "M";
+      return afterBlockers(oid, pid, encodeResult, () => inst.alarm({ retryCount, isRetry: retryCount > 0 }));
+    },
+    fireTimer(id) {
+      const t = timers.get(id);
+      if (!t) return "";
+      if (t[2] < 0) timers.delete(id);
+      else host.timer("again", id, String(t[2]));
+      try { t[0](...t[1]); return ""; } catch (e) { return "E" + errorText(e); }
+    },
+    dropTimer(id) { timers.delete(id); },
+    settleStub(id, reply) {
+      const pr = pendingStubs.get(id);
+      if (!pr) return;
+      pendingStubs.delete(id);
+      if (reply.charCodeAt(0) === 82) pr[0](JSON.parse(reply.slice(1)));
+      else pr[1](hostError(reply.slice(1)));
+    },
+  };
+})

@@ -1,0 +1,104 @@
+"""Events and the trace: what ran, for whom, how long, and what it did.
+
+Every RPC call, fetch, alarm, timer and storage edit is an :class:`Event`. Finished events
+are kept, newest last, in a bounded :class:`Trace` that the front ends read.
+
+>>> trace = Trace(maxlen=2)
+>>> for n in range(3):
+...     trace.add(Event(n, "COUNTER", "global", "rpc", "increment", "[1]", at_ms=0.0))
+>>> [e.id for e in trace.last(5)]
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DobjError
+
+
+@dataclass(eq=False)
+class Event:
+    """One event of one object, from the moment it starts running to its result."""
+
+    id: int
+    namespace: str
+    name: str
+    kind: str  # rpc | fetch | alarm | timer | storage | evict
+    method: str
+    args: str  # JSON text of the arguments (or a short description)
+    at_ms: float  # runtime clock when it started
+    parent: Event | None = None
+    started: float = 0.0  # time.perf_counter() when it started running
+    duration_ms: float | None = None
+    result: Any = None  # decoded result, on success
+    error: DobjError | None = None
+    written: list[str] = field(default_factory=list)
+    console: list[tuple[str, str]] = field(default_factory=list)
+    deadline: float = float("inf")
+    done: bool = False
+
+    @property
+    def object(self) -> str:
+        """``NAMESPACE/name``."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def ok(self) -> bool:
+        return self.done and self.error is None
+
+    def finish(self, *, result: Any = None, error: DobjError | None = None) -> None:
+        self.duration_ms = (time.perf_counter() - self.started) * 1000.0
+        self.result, self.error, self.done = result, error, True
+
+    def describe(self) -> str:
+        """``COUNTER/global rpc increment([3])`` style one-line summary."""
+        what = f"{self.method}({self.args[1:-1] if self.args.startswith('[') else self.args})"
+        return f"{self.object} {self.kind} {what}"
+
+    def to_dict(self) -> dict:
+        """A JSON-friendly view of the event, for tables, HTML and the server."""
+        return {
+            "id": self.id,
+            "object": self.object,
+            "kind": self.kind,
+            "method": self.method,
+            "args": self.args,
+            "at_ms": self.at_ms,
+            "duration_ms": self.duration_ms,
+            "ok": self.ok,
+            "result": self.result,
+            "error": None if self.error is None else self.error.to_dict(),
+            "written": list(self.written),
+            "console": [f"{level}: {text}" for level, text in self.console],
+        }
+
+    def __repr__(self) -> str:
+        outcome = "running" if not self.done else (
+            f"-> {json.dumps(self.result)[:60]}" if self.error is None else f"!! {self.error.code}"
+        )
+        return f"<Event {self.id} {self.describe()} {outcome}>"
+
+
+class Trace:
+    """The last ``maxlen`` finished events, oldest first."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self._events: deque[Event] = deque(maxlen=maxlen)
+
+    def add(self, event: Event) -> None:
+        self._events.append(event)
+
+    def last(self, n: int | None = None) -> list[Event]:
+        events = list(self._events)
+        return events if n is None else events[-n:] if n > 0 else []
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def clear(self) -> None:
+        self._events.clear()
