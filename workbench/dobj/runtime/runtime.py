@@ -318,24 +318,29 @@ class ObjectHandle:
         return self._rt._core.rpc(self.namespace, self.name, method, args_text)
 
     def fetch(self, path: str = "/", *, method: str = "GET", headers: dict[str, str] | None = None,
-              body: bytes | str | None = None) -> Response:
-        """Send a request to the object's ``fetch(req)``; ``path`` may carry ``?query``."""
-        return Response.from_reply(self._rt._run(self._core_fetch, self._request(path, method, headers, body)))
+              body: bytes | str | None = None, url: str | None = None) -> Response:
+        """Send a request to the object's ``fetch(req)``; ``path`` may carry ``?query``.
+
+        ``url`` is what ``req.url`` shows (by default a gateway URL for this object).
+        """
+        request = self._request(path, method, headers, body, url)
+        return Response.from_reply(self._rt._run(self._core_fetch, request))
 
     async def afetch(self, path: str = "/", *, method: str = "GET",
-                     headers: dict[str, str] | None = None, body: bytes | str | None = None) -> Response:
-        request = self._request(path, method, headers, body)
+                     headers: dict[str, str] | None = None, body: bytes | str | None = None,
+                     url: str | None = None) -> Response:
+        request = self._request(path, method, headers, body, url)
         return Response.from_reply(await self._rt._arun(self._core_fetch, request))
 
     def _core_fetch(self, request: dict):
         return self._rt._core.fetch(self.namespace, self.name, request)
 
-    def _request(self, path: str, method: str, headers, body) -> dict:
+    def _request(self, path: str, method: str, headers, body, url: str | None) -> dict:
         if not path.startswith("/"):
             path = "/" + path
         parts = urlsplit(path)
         data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
-        url = f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}"
+        url = url or f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}"
         return build_request(method, url, parts.path, parts.query, dict(headers or {}), data)
 
     def evict(self) -> bool:
