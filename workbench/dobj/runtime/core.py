@@ -155,7 +155,6 @@ class Core:
         self._settled: dict[int, str] = {}
         self._waiting: dict[int, asyncio.Future] = {}
         self._pid_of: dict[int, int] = {}  # event id -> pid it waits on
-        self._timed_out: set[int] = set()
         self._commit_waiters: list[asyncio.Future] | None = None
         self._wakeup: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -277,7 +276,6 @@ class Core:
         self._discard(actor)
         self.engine.deadline = time.monotonic() + 0.05  # let stray jobs fail fast
         self.engine.drain()
-        self._timed_out.add(event.id)
         future = self._waiting.get(self._pid_of.get(event.id, -1))
         if future is not None and not future.done():
             future.set_exception(self._timeout_error(event, "ran past"))
@@ -325,7 +323,12 @@ class Core:
         message = info.get("message", "")
         code = info.get("code")
         if name == "RangeError" and "call stack" in message:
-            message += f" (runaway recursion? the stack holds about 2,400 calls)"
+            message += " (runaway recursion? the stack holds about 2,400 calls)"
+        if name == "InternalError" and "out of memory" in message and not info.get("oom"):
+            self.engine.ctx.gc()
+            info["oom"] = True
+            message = (f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
+                       " the instance was discarded")
         if code in ("bad_request", "payload_too_large", "storage_error", "execution_error",
                     "unknown_namespace", "method_not_found", "timeout"):
             err = from_code(code, message, js_name=name, js_stack=stack)
@@ -379,7 +382,6 @@ class Core:
                 return result
             finally:
                 actor.running = None
-                self._timed_out.discard(event.id)
                 try:
                     await self._commit_point()
                 finally:
@@ -651,19 +653,29 @@ class Core:
             self._schedule_alarm(oid, row[0])
 
     def _rearm(self) -> None:
-        """With the real clock, wake the loop when the next alarm or timer is due."""
-        if self.clock.manual or self.closed:
+        """Wake the loop when the next alarm or timer is due.
+
+        With the manual clock only what is due already (a zero delay, an alarm in the past)
+        runs by itself; the rest waits for the clock to be advanced.
+        """
+        if self.closed:
             return
         due = self.schedule.next_due()
         if self._wakeup is not None:
             self._wakeup.cancel()
             self._wakeup = None
-        if due is not None:
-            delay = max(0.0, (due - time.time() * 1000.0) / 1000.0)
-            self._wakeup = self.loop.call_later(delay, self._wake)
+        if due is None:
+            return
+        delay = (due - self.clock.now_ms()) / 1000.0
+        if not self.clock.manual:
+            self._wakeup = self.loop.call_later(max(0.0, delay), self._wake)
+        elif delay <= 0:
+            self._wakeup = self.loop.call_soon(self._wake)
 
     def _wake(self) -> None:
         self._wakeup = None
+        if self.closed:
+            return
         now = self.clock.now_ms()
         while (item := self.schedule.pop_due(now)) is not None:
             task = self.loop.create_task(self._deliver(item[1], item[2]))
@@ -702,8 +714,13 @@ class Core:
         if actor.gen != gen:
             return None
         if owner is not None and actor.running is owner:
-            self._fire(owner, tid)  # the event that set the timer is still waiting on it
-            return None
+            # The event that set the timer is still running: the callback is part of it.
+            event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]), parent=owner)
+            event.started = time.perf_counter()
+            self._fire(owner, tid)
+            event.finish()
+            self.trace.add(event)
+            return event
         event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]))
 
         async def body(ev: Event):
@@ -745,7 +762,7 @@ class Core:
             pid = next(self._pids)
             try:
                 reply = self._enter(ev, self.glue["alarm"], oid, retry, pid)
-                return _loads(await self._settle(ev, reply, pid))
+                return await self._settle(ev, reply, pid)
             except DobjError:
                 if self.store.get_alarm(oid) is None and retry < ALARM_RETRIES:
                     due = self.clock.now_ms() + 2000.0 * (2 ** retry)
@@ -786,10 +803,20 @@ class Core:
             task.cancel()
         self.store.close()
 
+    @property
+    def busy(self) -> bool:
+        """True while work runs or waits in the background (tasks, a due wake-up)."""
+        return bool(self._tasks) or (self._wakeup is not None and self.clock.manual)
+
+    async def background(self) -> None:
+        """Wait until work started in the background (due timers, alarms, stub calls) is done."""
+        while self.busy:
+            if self._tasks:
+                await asyncio.wait(list(self._tasks))
+            else:
+                await asyncio.sleep(0)
+
 
 def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
-
-def _loads(text: str):
-    return json.loads(text)

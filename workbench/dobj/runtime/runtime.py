@@ -43,6 +43,23 @@ def _value_json(value: Any) -> str:
         raise BadRequest(f"storage values must be JSON-serializable: {exc}") from None
 
 
+async def _resume(coro, waiting_on):
+    """Continue a coroutine that was stepped by hand and is waiting on ``waiting_on``."""
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False  # it was yielded once already
+                await waiting_on
+        except BaseException:  # noqa: BLE001 - the coroutine reads the outcome itself
+            pass
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration as done:
+            return done.value
+
+
 class Response:
     """What an object's ``fetch(req)`` answered."""
 
@@ -185,7 +202,41 @@ class Runtime:
                 return self._run(make_coro, *args)
             if self._core.closed:
                 raise RuntimeClosed("the runtime is closed")
-            return self._loop.run_until_complete(make_coro(*args))
+            return self._drive(make_coro(*args))
+
+    def _drive(self, coro):
+        """Step ``coro`` on this thread; start the loop only if it has to wait.
+
+        Most events settle without waiting on anything (an uncontended lock, a handler
+        whose Promise resolves in the same job-queue drain), and then no loop iteration
+        is needed at all. Otherwise the half-run coroutine continues on the loop.
+        """
+        asyncio.events._set_running_loop(self._loop)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration as done:
+            waiting_on, result, finished = None, done.value, True
+        except BaseException:
+            finished = None
+            raise
+        else:
+            finished = False
+        finally:
+            asyncio.events._set_running_loop(None)
+            if finished is None and self._core.busy:
+                self._loop.run_until_complete(self._core.background())
+        if finished:
+            if self._core.busy:
+                self._loop.run_until_complete(self._core.background())
+            return result
+        return self._loop.run_until_complete(self._inline(_resume(coro, waiting_on)))
+
+    async def _inline(self, coro):
+        """Run ``coro``, then whatever it started in the background, before the loop stops."""
+        try:
+            return await coro
+        finally:
+            await self._core.background()
 
     async def _arun(self, make_coro, *args):
         if asyncio.get_running_loop() is self._loop:

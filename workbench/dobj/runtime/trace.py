@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import DobjError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Event:
     """One event of one object, from the moment it starts running to its result."""
 
@@ -35,7 +35,7 @@ class Event:
     parent: Event | None = None
     started: float = 0.0  # time.perf_counter() when it started running
     duration_ms: float | None = None
-    result: Any = None  # decoded result, on success
+    raw_result: Any = None  # JSON text (str) or an already decoded value
     error: DobjError | None = None
     written: list[str] = field(default_factory=list)
     console: list[tuple[str, str]] = field(default_factory=list)
@@ -53,7 +53,13 @@ class Event:
 
     def finish(self, *, result: Any = None, error: DobjError | None = None) -> None:
         self.duration_ms = (time.perf_counter() - self.started) * 1000.0
-        self.result, self.error, self.done = result, error, True
+        self.raw_result, self.error, self.done = result, error, True
+
+    @property
+    def result(self) -> Any:
+        """The event's result as a Python value (None for an error)."""
+        raw = self.raw_result
+        return json.loads(raw) if isinstance(raw, str) else raw
 
     def describe(self) -> str:
         """``COUNTER/global rpc increment([3])`` style one-line summary."""
