@@ -48,7 +48,7 @@ exports.objects = { Counter, Plain };
 MAX_BODY = 4096
 
 
-def load(folder):
+def load_bundle(folder):
     bundle = folder / "bundle.js"
     bundle.write_text(BUNDLE)
     return dobj.Runtime.load(bundle, data=folder / "data", clock="real", cpu_timeout=0.3)
@@ -56,14 +56,14 @@ def load(folder):
 
 @pytest.fixture
 def runtime(tmp_path):
-    with load(tmp_path) as rt:
+    with load_bundle(tmp_path) as rt:
         yield rt
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
     """One server for the many small error cases."""
-    with load(tmp_path_factory.mktemp("shared")) as rt, Server(rt, port=0, max_body=MAX_BODY) as server:
+    with load_bundle(tmp_path_factory.mktemp("shared")) as rt, Server(rt, port=0, max_body=MAX_BODY) as server:
         yield server
 
 

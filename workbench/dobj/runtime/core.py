@@ -38,6 +38,9 @@ from .storage import Store, check_key
 from .trace import Event, Trace
 
 MAX_NAME_BYTES = 1024
+# Codes a JavaScript error keeps when it escapes a handler (storage errors keep theirs);
+# anything else, a failed stub call included, is the handler's execution_error.
+_KEPT_CODES = frozenset({"bad_request", "payload_too_large", "storage_error", "execution_error"})
 ALARM_RETRIES = 6
 _OBJECT_PROTOTYPE = frozenset(
     "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
@@ -329,8 +332,7 @@ class Core:
             info["oom"] = True
             message = (f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
                        " the instance was discarded")
-        if code in ("bad_request", "payload_too_large", "storage_error", "execution_error",
-                    "unknown_namespace", "method_not_found", "timeout"):
+        if code in _KEPT_CODES:
             err = from_code(code, message, js_name=name, js_stack=stack)
         else:
             err = ExecutionError(message, js_name=name, js_stack=stack)

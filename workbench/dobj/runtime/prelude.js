@@ -4,8 +4,14 @@
 // Values cross the boundary as JSON text; replies are strings whose first character says
 // what they are: "R" result, "E" error, "P" pending (settled later through host.settle),
 // "M" no such method.
+//
+// The binding cannot convert "rope" strings (what concatenating long strings makes) to
+// Python, neither as arguments nor as return values: every string that may be long goes
+// through flat() or tag() on its way out.
 (function (host) {
   "use strict";
+  const flat = (s) => (typeof s === "string" && s.length > 256 ? [s].join("") : s);
+  const tag = (t, s) => (s.length > 256 ? [t, s].join("") : t + s);
   const TOKEN = {};
   const RealDate = Date;
   const instances = new Map();       // object id -> instance
@@ -83,16 +89,17 @@
       if (token !== TOKEN) throw new TypeError("Illegal constructor");
       this.#oid = oid; this.#gen = gen; this.#ns = ns;
     }
-    get(key) { return unwrap(hs("get", this.#oid, this.#gen, checkKey(key), "")); }
+    get(key) { return unwrap(hs("get", this.#oid, this.#gen, flat(checkKey(key)), "")); }
     put(key, value) {
       checkKey(key);
-      unwrap(hs("put", this.#oid, this.#gen, key, toJSONText(value, "the value for " + JSON.stringify(key), "bad_request")));
+      const text = toJSONText(value, "the value for " + JSON.stringify(key).slice(0, 80), "bad_request");
+      unwrap(hs("put", this.#oid, this.#gen, flat(key), flat(text)));
     }
-    delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, checkKey(key), "")); }
+    delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, flat(checkKey(key)), "")); }
     deleteAll() { unwrap(hs("deleteAll", this.#oid, this.#gen, "", "")); }
     list(options) {
       const text = options === undefined ? "" : toJSONText(options, "list() options", "bad_request");
-      return unwrap(hs("list", this.#oid, this.#gen, "", text));
+      return unwrap(hs("list", this.#oid, this.#gen, "", flat(text)));
     }
     transaction(fn) {
       if (typeof fn !== "function") throw codedError("bad_request", "transaction() takes a function", "TypeError");
@@ -141,7 +148,7 @@
     catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
-    const refused = host.stub(id, namespace, name, method, text);
+    const refused = host.stub(id, flat(namespace), flat(name), flat(method), flat(text));
     if (refused) {
       pendingStubs.delete(id);
       return Promise.reject(hostError(refused.slice(1)));
@@ -150,7 +157,7 @@
   }
 
   function makeStub(namespace, name) {
-    const id = host.idOf(namespace, name);
+    const id = host.idOf(flat(namespace), flat(name));
     return new Proxy(Object.freeze({}), {
       get(_, prop) {
         if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
@@ -168,7 +175,7 @@
     };
     return Object.freeze({
       getByName: (name) => makeStub(namespace, checkName(name)),
-      idFromName: (name) => makeId(namespace, checkName(name), host.idOf(namespace, name)),
+      idFromName: (name) => makeId(namespace, checkName(name), host.idOf(namespace, flat(name))),
       get: (id) => makeStub(namespace, checkName(id && id.name)),
     });
   }
@@ -197,7 +204,7 @@
   }
   const consoleObject = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) {
-    consoleObject[level] = (...args) => { host.console(level, args.map(show).join(" ")); };
+    consoleObject[level] = (...args) => { host.console(level, flat(args.map(show).join(" "))); };
   }
   globalThis.console = consoleObject;
 
@@ -243,12 +250,12 @@
   function track(r, pid, encode) {
     if (r !== null && (typeof r === "object" || typeof r === "function") && typeof r.then === "function") {
       Promise.resolve(r).then(
-        (v) => { let t; try { t = "R" + encode(v); } catch (e) { t = "E" + errorText(e); } host.settle(pid, t); },
-        (e) => { host.settle(pid, "E" + errorText(e)); },
+        (v) => { let t; try { t = tag("R", encode(v)); } catch (e) { t = tag("E", errorText(e)); } host.settle(pid, t); },
+        (e) => { host.settle(pid, tag("E", errorText(e))); },
       );
       return "P";
     }
-    try { return "R" + encode(r); } catch (e) { return "E" + errorText(e); }
+    try { return tag("R", encode(r)); } catch (e) { return tag("E", errorText(e)); }
   }
 
   function afterBlockers(oid, pid, encode, run) {
@@ -258,7 +265,7 @@
       return track(blocker.then(run), pid, encode);
     }
     let r;
-    try { r = run(); } catch (e) { return "E" + errorText(e); }
+    try { r = run(); } catch (e) { return tag("E", errorText(e)); }
     return track(r, pid, encode);
   }
 
@@ -344,7 +351,7 @@
         instances.set(oid, new C(state, env));
         return "";
       } catch (e) {
-        return "E" + errorText(e);
+        return tag("E", errorText(e));
       }
     },
     drop(oid) { instances.delete(oid); blockers.delete(oid); },
@@ -369,7 +376,7 @@
       if (!t) return "";
       if (t[2] < 0) timers.delete(id);
       else host.timer("again", id, String(t[2]));
-      try { t[0](...t[1]); return ""; } catch (e) { return "E" + errorText(e); }
+      try { t[0](...t[1]); return ""; } catch (e) { return tag("E", errorText(e)); }
     },
     dropTimer(id) { timers.delete(id); },
     settleStub(id, reply) {

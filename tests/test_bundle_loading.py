@@ -1,0 +1,106 @@
+import pytest
+
+import dobj
+
+
+def load_error(bundle, source) -> dobj.BundleError:
+    with pytest.raises(dobj.BundleError) as info:
+        dobj.Runtime.load(bundle(source, "broken.js"))
+    return info.value
+
+
+def test_syntax_error_names_file_line_and_column(bundle):
+    err = load_error(bundle, "class A {}\n\nconst x = 1 +* 2;\nexports.objects = { A };\n")
+    assert err.message.startswith("broken.js:3:")
+    assert "SyntaxError" in err.message
+
+
+def test_syntax_error_on_first_line_has_the_bundle_column(bundle):
+    err = load_error(bundle, "const = 5;\n")
+    assert err.message.startswith("broken.js:1:7"), err.message
+
+
+def test_top_level_throw_names_its_line(bundle):
+    err = load_error(bundle, "class A {}\nthrow new Error('top level says no');\n")
+    assert err.message.startswith("broken.js:2:")
+    assert "top level says no" in err.message
+
+
+def test_bundle_without_objects_fails_with_a_hint(bundle):
+    err = load_error(bundle, "class A {}\nexports.other = A;\n")
+    assert "exports no objects" in err.message and "exports.objects" in err.message
+
+
+@pytest.mark.parametrize("value, kind", [("42", "number"), ("() => 1", "function"), ("null", "null")])
+def test_non_constructor_export_names_the_key(bundle, value, kind):
+    err = load_error(bundle, f"exports.objects = {{ Bad: {value} }};\n")
+    assert "exports.objects.Bad" in err.message
+    assert "not a class" in err.message
+
+
+def test_module_exports_form_works(load):
+    rt = load("class Counter { n() { return 1; } }\nmodule.exports = { objects: { Counter } };")
+    assert rt.get("COUNTER", "a").n() == 1
+
+
+def test_missing_bundle_file_is_a_clear_error(tmp_path):
+    with pytest.raises(dobj.BundleError, match="does not exist"):
+        dobj.Runtime.load(tmp_path / "nope.js")
+
+
+def test_require_tells_to_bundle_dependencies(load):
+    rt = load("class A { r() { return require('fs'); } }\nexports.objects = { A };")
+    with pytest.raises(dobj.ExecutionError, match="[Bb]undle your dependencies"):
+        rt.get("A", "x").r()
+
+
+def test_bundle_cannot_reach_host_functions(load):
+    rt = load(
+        """
+        class A {
+          probe() {
+            return Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith("__host"))
+              .concat([typeof std, typeof os, typeof process]);
+          }
+        }
+        exports.objects = { A };
+        """
+    )
+    assert rt.get("A", "x").probe() == ["undefined", "undefined", "undefined"]
+
+
+def test_reload_keeps_storage_and_alarms_and_drops_instances(bundle, tmp_path):
+    path = bundle(
+        """
+        class Counter {
+          constructor(state) { this.state = state; this.made = Date.now(); }
+          inc() { const n = (this.state.storage.get("n") || 0) + 1; this.state.storage.put("n", n); return n; }
+          arm() { this.state.storage.setAlarm(Date.now() + 60000); }
+          alarm() {}
+        }
+        exports.objects = { Counter };
+        """
+    )
+    with dobj.Runtime.load(path, data=tmp_path / "data") as rt:
+        c = rt.get("COUNTER", "a")
+        c.inc()
+        c.arm()
+        path.write_text(path.read_text().replace("+ 1;", "+ 10;"))
+        rt.reload()
+        assert not c.live
+        assert c.inc() == 11
+        assert len(rt.alarms()) == 1
+
+
+def test_reload_of_a_broken_bundle_keeps_the_old_one(bundle):
+    path = bundle("class A { n() { return 1; } }\nexports.objects = { A };")
+    with dobj.Runtime.load(path) as rt:
+        path.write_text("class A { n() { return 2; }\n")
+        with pytest.raises(dobj.BundleError):
+            rt.reload()
+        assert rt.get("A", "x").n() == 1
+
+
+def test_top_level_console_output_is_kept(load):
+    rt = load("console.log('loading', 1);\nclass A {}\nexports.objects = { A };")
+    assert rt.console == [("log", "loading 1")]

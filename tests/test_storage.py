@@ -1,0 +1,273 @@
+"""state.storage: the table of SPEC section 3, on memory and on SQLite files."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import dobj
+
+STORE = """
+class Store {
+  constructor(state) { this.s = state.storage; }
+  get(k) { return this.s.get(k); }
+  put(k, v) { this.s.put(k, v); return null; }
+  putRaw(k) { this.s.put(k, undefined); }
+  putFn(k) { this.s.put(k, () => 1); }
+  putNum(k) { this.s.put(k, 1); }
+  del(k) { return this.s.delete(k); }
+  list(o) { return o === undefined ? this.s.list() : this.s.list(o); }
+  keys(o) { return Object.keys(this.s.list(o)); }
+  deleteAll() { this.s.deleteAll(); }
+  txn(v) { return this.s.transaction((t) => { t.put("a", v); t.put("b", v); return "done"; }); }
+  txnThrow() {
+    try { this.s.transaction(() => { this.s.put("a", "rolled back"); throw new Error("nope"); }); }
+    catch (e) { return e.message; }
+  }
+  txnAsync() { return this.s.transaction(async () => { this.s.put("a", "async"); }); }
+  nested() {
+    return this.s.transaction(() => {
+      this.s.put("outer", 1);
+      try { this.s.transaction(() => { this.s.put("inner", 1); throw new Error("x"); }); } catch (e) {}
+      return [this.s.get("outer"), this.s.get("inner")];
+    });
+  }
+  throwAfterWrite() { this.s.put("kept", true); throw new Error("after write"); }
+  badKey(k) { return this.s.get(k); }
+  alarmNoHandler() { this.s.setAlarm(Date.now() + 1000); }
+}
+exports.objects = { Store };
+"""
+
+
+@pytest.fixture(params=["memory", "file"])
+def rt(request, load, tmp_path):
+    data = None if request.param == "memory" else tmp_path / "data"
+    return load(STORE, "store.js", data=data)
+
+
+@pytest.fixture
+def s(rt):
+    return rt.get("STORE", "s")
+
+
+def test_get_put_delete(s):
+    assert s.get("k") is None
+    s.put("k", {"nested": [1, 2.5, "x", None, True]})
+    assert s.get("k") == {"nested": [1, 2.5, "x", None, True]}
+    assert s.call("del", "k") is True
+    assert s.call("del", "k") is False
+    assert s.get("k") is None
+
+
+def test_large_integers_survive_storage(s):
+    s.put("big", 2**40)
+    assert s.get("big") == 2**40
+
+
+def test_list_is_sorted_and_prefix_is_literal_and_case_sensitive(s):
+    for key in ["a%b", "axb", "a_b", "aXb", "A%b", "b", "a\\b", "a%"]:
+        s.put(key, key)
+    assert s.keys({"prefix": "a%"}) == ["a%", "a%b"]
+    assert s.keys({"prefix": "a_"}) == ["a_b"]
+    assert s.keys({"prefix": "a\\"}) == ["a\\b"]
+    assert s.keys({"prefix": "A"}) == ["A%b"]
+    assert s.keys({}) == sorted(["a%b", "axb", "a_b", "aXb", "A%b", "b", "a\\b", "a%"])
+    assert list(s.list()) == s.keys({})
+
+
+def test_list_options_start_end_reverse_limit(s):
+    for i in range(10):
+        s.put(f"k{i}", i)
+    assert s.keys({"start": "k3", "end": "k6"}) == ["k3", "k4", "k5"]
+    assert s.keys({"reverse": True, "limit": 3}) == ["k9", "k8", "k7"]
+    assert s.keys({"prefix": "k", "limit": 2}) == ["k0", "k1"]
+    assert s.list({"start": "k8"}) == {"k8": 8, "k9": 9}
+
+
+def test_list_with_bad_options_is_a_bad_request(s):
+    with pytest.raises(dobj.BadRequest, match="limit"):
+        s.list({"limit": -1})
+    with pytest.raises(dobj.BadRequest, match="prefix"):
+        s.list({"prefix": 5})
+
+
+def test_transaction_commits_together_and_returns_its_value(s):
+    assert s.txn(5) == "done"
+    assert (s.get("a"), s.get("b")) == (5, 5)
+
+
+def test_transaction_throw_rolls_back_and_rethrows(s):
+    assert s.txnThrow() == "nope"
+    assert s.get("a") is None
+
+
+def test_async_transaction_callback_is_rolled_back_and_refused(s):
+    with pytest.raises(dobj.BadRequest, match="transaction callback must be synchronous"):
+        s.txnAsync()
+    assert s.get("a") is None
+
+
+def test_nested_transaction_rolls_back_only_the_inner_one(s):
+    assert s.nested() == [1, None]
+
+
+def test_a_throw_does_not_roll_back_writes(s):
+    with pytest.raises(dobj.ExecutionError):
+        s.throwAfterWrite()
+    assert s.get("kept") is True
+
+
+def test_delete_all_removes_keys_and_alarm(load):
+    rt = load(
+        """
+        class A {
+          constructor(state) { this.s = state.storage; }
+          fill() { this.s.put("a", 1); this.s.put("b", 2); this.s.setAlarm(Date.now() + 5000); }
+          wipe() { this.s.deleteAll(); return [this.s.list(), this.s.getAlarm()]; }
+          alarm() {}
+        }
+        exports.objects = { A };
+        """
+    )
+    a = rt.get("A", "x")
+    a.fill()
+    assert len(rt.alarms()) == 1
+    assert a.wipe() == [{}, None]
+    assert rt.alarms() == []
+
+
+@pytest.mark.parametrize("key", [5, None, ["a"], {"k": 1}])
+def test_non_string_keys_are_bad_requests(s, key):
+    with pytest.raises(dobj.BadRequest, match="keys must be strings"):
+        s.badKey(key)
+
+
+def test_key_limit_is_2048_bytes(s):
+    s.put("k" * 2048, 1)
+    with pytest.raises(dobj.BadRequest, match="2048"):
+        s.put("k" * 2049, 1)
+
+
+def test_value_limit_is_2_mib_and_3_mib_is_refused(s):
+    s.put("ok", "x" * (2 * 1024 * 1024 - 2))
+    with pytest.raises(dobj.PayloadTooLarge, match="2 MiB"):
+        s.put("big", "x" * (3 * 1024 * 1024))
+    assert s.get("big") is None
+    assert s.get("ok") is not None
+
+
+@pytest.mark.parametrize("method", ["putRaw", "putFn"])
+def test_non_serializable_values_are_bad_requests(s, method):
+    with pytest.raises(dobj.BadRequest, match="JSON-serializable"):
+        s.call(method, "k")
+    assert s.get("k") is None
+
+
+def test_storage_errors_keep_their_code_through_the_handler(s):
+    with pytest.raises(dobj.BadRequest) as info:
+        s.badKey(5)
+    assert info.value.http_status == 400
+
+
+def test_set_alarm_without_alarm_method_throws(s):
+    with pytest.raises(dobj.BadRequest, match="alarm"):
+        s.alarmNoHandler()
+
+
+def test_storage_of_one_object_is_private(rt):
+    a, b = rt.get("STORE", "a"), rt.get("STORE", "b")
+    a.put("secret", "a's")
+    assert b.get("secret") is None
+    assert b.list() == {}
+
+
+def test_storage_of_another_object_cannot_be_used_even_when_shared(load):
+    rt = load(
+        """
+        let leaked = null;
+        class A {
+          constructor(state) { this.s = state.storage; }
+          leak() { leaked = this.s; this.s.put("mine", 1); }
+          steal() { return leaked.get("mine"); }
+          plant() { leaked.put("planted", 1); }
+          get(k) { return this.s.get(k); }
+        }
+        exports.objects = { A };
+        """
+    )
+    rt.get("A", "owner").leak()
+    with pytest.raises(dobj.StorageError, match="only be used by an event of that object"):
+        rt.get("A", "thief").steal()
+    with pytest.raises(dobj.StorageError):
+        rt.get("A", "thief").plant()
+    assert rt.get("A", "owner").get("planted") is None
+
+
+def test_python_storage_mapping_edits_run_as_events(s, rt):
+    s.storage["edited"] = {"by": "python"}
+    assert s.get("edited") == {"by": "python"}
+    assert dict(s.storage) == {"edited": {"by": "python"}}
+    del s.storage["edited"]
+    assert "edited" not in s.storage
+    with pytest.raises(KeyError):
+        del s.storage["edited"]
+    kinds = [(e.kind, e.method) for e in rt.trace() if e.kind == "storage"]
+    assert kinds == [("storage", "put"), ("storage", "delete"), ("storage", "delete")]
+
+
+def test_file_store_survives_reopen(bundle, tmp_path):
+    path = bundle(STORE, "store.js")
+    data = tmp_path / "data"
+    with dobj.Runtime.load(path, data=data) as rt:
+        rt.get("STORE", "s").put("k", [1, 2])
+    with dobj.Runtime.load(path, data=data) as rt:
+        assert rt.get("STORE", "s").get("k") == [1, 2]
+        assert rt.objects() == [("STORE", "s")]
+    assert (data / "dobj.sqlite3").exists()
+
+
+def test_data_folder_is_locked_against_a_second_runtime(bundle, tmp_path):
+    path = bundle(STORE, "store.js")
+    data = tmp_path / "data"
+    with dobj.Runtime.load(path, data=data):
+        with pytest.raises(dobj.StorageError, match="in use"):
+            dobj.Runtime.load(path, data=data)
+
+
+def test_data_folder_is_locked_against_a_second_process(bundle, tmp_path):
+    path = bundle(STORE, "store.js")
+    data = tmp_path / "data"
+    code = (
+        "import dobj, sys\n"
+        "try:\n"
+        f"    dobj.Runtime.load({str(path)!r}, data={str(data)!r})\n"
+        "except dobj.StorageError as e:\n"
+        "    print(e.message); sys.exit(3)\n"
+    )
+    with dobj.Runtime.load(path, data=data):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert "in use by dobj process" in proc.stdout
+    # and once the first is closed, a new process can open it
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_acknowledged_write_is_committed(bundle, tmp_path):
+    """After each call returns, a separate SQLite connection sees its write."""
+    import sqlite3
+
+    path = bundle(STORE, "store.js")
+    data = tmp_path / "data"
+    with dobj.Runtime.load(path, data=data) as rt:
+        s = rt.get("STORE", "s")
+        reader = sqlite3.connect(data / "dobj.sqlite3")
+        try:
+            for i in range(5):
+                s.put("n", i)
+                (value,) = reader.execute("SELECT value FROM kv WHERE key='n'").fetchone()
+                assert json.loads(value) == i
+        finally:
+            reader.close()
