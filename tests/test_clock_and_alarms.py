@@ -1,0 +1,199 @@
+"""The runtime clock, timers and alarms (SPEC section 4)."""
+
+import asyncio
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+import dobj
+from dobj.runtime import parse_duration
+
+CLOCKED = """
+class Clocked {
+  constructor(state) { this.state = state; this.s = state.storage; }
+  now() { return [Date.now(), new Date().getTime(), typeof Date(), new Date(0).toISOString()]; }
+  arm(ms) { this.s.setAlarm(ms); return this.s.getAlarm(); }
+  armIn(ms) { this.s.setAlarm(new Date(Date.now() + ms)); }
+  getAlarm() { return this.s.getAlarm(); }
+  clear() { this.s.deleteAlarm(); }
+  async sleep(ms) { const t0 = Date.now(); await new Promise((r) => setTimeout(r, ms)); return Date.now() - t0; }
+  later(ms, tag) { setTimeout(() => { this.s.put("timer:" + tag, Date.now()); }, ms); }
+  cancelled() { const t = setTimeout(() => this.s.put("never", 1), 10); clearTimeout(t); }
+  async alarm(info) {
+    const log = this.s.get("log") || [];
+    log.push({ at: Date.now(), info, alarmInside: this.s.getAlarm() ?? null });
+    this.s.put("log", log);
+    const mode = this.s.get("mode");
+    if (mode === "fail") throw new Error("alarm failed on purpose");
+    if (mode === "rearm" && log.length < 3) this.s.setAlarm(Date.now() + 1000);
+  }
+  setMode(m) { this.s.put("mode", m); }
+  log() { return this.s.get("log") || []; }
+}
+exports.objects = { Clocked };
+"""
+
+
+@pytest.fixture
+def rt(load):
+    return load(CLOCKED, "clocked.js", cpu_timeout=1.0)
+
+
+def test_durations_parse_like_the_workbench_writes_them():
+    assert parse_duration("5s") == 5.0
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("250ms") == 0.25
+    assert parse_duration("2h") == 7200.0
+    with pytest.raises(dobj.BadRequest, match="not a duration"):
+        parse_duration("five seconds")
+
+
+def test_date_reads_the_manual_clock(rt):
+    c = rt.get("CLOCKED", "c")
+    start = rt.clock.now_ms()
+    now, made, text, epoch = c.now()
+    assert now == made == start
+    assert isinstance(text, str) and epoch == "1970-01-01T00:00:00.000Z"
+    rt.clock.advance("1m30s")
+    assert c.now()[0] == start + 90_000
+
+
+def test_clock_set_moves_to_an_instant(rt):
+    rt.clock.set("2030-01-01T00:00:00Z")
+    assert rt.clock.now() == datetime(2030, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(dobj.BadRequest, match="cannot go back"):
+        rt.clock.set("2029-01-01T00:00:00Z")
+
+
+def test_alarm_fires_when_clock_passes_due_time_and_is_cleared_first(rt):
+    c = rt.get("CLOCKED", "c")
+    due = rt.clock.now_ms() + 5000
+    assert c.arm(due) == due
+    assert rt.clock.advance(4.999) == []
+    events = rt.clock.advance(1)
+    assert [(e.kind, e.object) for e in events] == [("alarm", "CLOCKED/c")]
+    (entry,) = c.log()
+    assert entry == {"at": due, "info": {"retryCount": 0, "isRetry": False}, "alarmInside": None}
+    assert c.getAlarm() is None
+    assert rt.alarms() == []
+
+
+def test_advance_delivers_alarms_and_timers_in_time_order_at_their_due_time(rt):
+    a, b = rt.get("CLOCKED", "a"), rt.get("CLOCKED", "b")
+    t0 = rt.clock.now_ms()
+    b.arm(t0 + 3000)
+    a.arm(t0 + 1000)
+    a.later(2000, "x")
+    events = rt.clock.advance(10)
+    assert [(e.object, e.kind, e.at_ms - t0) for e in events] == [
+        ("CLOCKED/a", "alarm", 1000),
+        ("CLOCKED/a", "timer", 2000),
+        ("CLOCKED/b", "alarm", 3000),
+    ]
+    assert a.storage["timer:x"] == t0 + 2000
+
+
+def test_alarm_may_rearm_itself(rt):
+    c = rt.get("CLOCKED", "c")
+    c.setMode("rearm")
+    c.armIn(1000)
+    rt.clock.advance(10)
+    assert [e["at"] - c.log()[0]["at"] for e in c.log()] == [0, 1000, 2000]
+
+
+def test_failing_alarm_is_retried_with_backoff_then_dropped(rt):
+    c = rt.get("CLOCKED", "c")
+    c.setMode("fail")
+    t0 = rt.clock.now_ms()
+    c.arm(t0)
+    rt.clock.advance(3600)
+    log = c.log()
+    assert [e["info"] for e in log] == [
+        {"retryCount": n, "isRetry": n > 0} for n in range(7)
+    ]
+    gaps = [later["at"] - earlier["at"] for earlier, later in zip(log, log[1:])]
+    assert gaps == [2000, 4000, 8000, 16000, 32000, 64000]
+    assert rt.alarms() == []
+    failed = [e for e in rt.trace() if e.kind == "alarm"]
+    assert all(e.error is not None for e in failed)
+
+
+def test_deleted_alarm_does_not_fire(rt):
+    c = rt.get("CLOCKED", "c")
+    c.armIn(1000)
+    c.clear()
+    assert rt.clock.advance(5) == []
+
+
+def test_past_due_alarm_and_zero_delay_timer_run_without_moving_the_clock(rt):
+    c = rt.get("CLOCKED", "c")
+    c.arm(rt.clock.now_ms() - 1)
+    assert len(c.log()) == 1
+    assert c.sleep(0) == 0
+
+
+def test_cleared_timer_never_fires(rt):
+    c = rt.get("CLOCKED", "c")
+    c.cancelled()
+    rt.clock.advance(1)
+    assert "never" not in c.storage
+
+
+def test_an_event_waiting_on_a_timer_resumes_when_the_clock_advances(rt):
+    c = rt.get("CLOCKED", "c")
+
+    async def scenario():
+        return await asyncio.gather(c.acall("sleep", 3000), rt.clock.aadvance(5))
+
+    waited, events = asyncio.run(scenario())
+    assert waited == 3000
+    assert [e.kind for e in events] == ["timer"]
+
+
+def test_alarm_persists_and_fires_after_a_restart(bundle, tmp_path):
+    path = bundle(CLOCKED, "clocked.js")
+    data = tmp_path / "data"
+    with dobj.Runtime.load(path, data=data) as rt:
+        due = rt.clock.now_ms() + 60_000
+        rt.get("CLOCKED", "c").arm(due)
+    with dobj.Runtime.load(path, data=data) as rt:
+        assert [a["due_ms"] for a in rt.alarms()] == [due]
+        rt.clock.set(due)
+        assert len(rt.get("CLOCKED", "c").log()) == 1
+
+
+@pytest.mark.slow
+def test_real_clock_alarm_fires_within_50_ms(bundle, tmp_path):
+    path = bundle(CLOCKED, "clocked.js")
+    with dobj.Runtime.load(path, clock="real") as rt:
+        c = rt.get("CLOCKED", "c")
+        due = time.time() * 1000 + 200
+        c.arm(due)
+        deadline = time.monotonic() + 5
+        while not c.storage.get("log") and time.monotonic() < deadline:
+            time.sleep(0.005)
+        (entry,) = c.log()
+        assert 0 <= entry["at"] - due <= 50
+
+
+@pytest.mark.slow
+def test_real_clock_alarm_that_came_due_while_down_fires_after_restart(bundle, tmp_path):
+    path = bundle(CLOCKED, "clocked.js")
+    data = tmp_path / "data"
+    with dobj.Runtime.load(path, data=data, clock="real") as rt:
+        rt.get("CLOCKED", "c").arm(time.time() * 1000 + 100)
+    time.sleep(0.2)
+    with dobj.Runtime.load(path, data=data, clock="real") as rt:
+        c = rt.get("CLOCKED", "c")
+        deadline = time.monotonic() + 5
+        while not c.storage.get("log") and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(c.log()) == 1
+
+
+def test_real_clock_cannot_be_moved(bundle):
+    with dobj.Runtime.load(bundle(CLOCKED, "clocked.js"), clock="real") as rt:
+        assert not rt.clock.manual
+        with pytest.raises(dobj.BadRequest, match="real time"):
+            rt.clock.advance(1)
