@@ -1,0 +1,117 @@
+"""The interpreter: one command line in, one result object out.
+
+The REPL and the notebook each hold an :class:`Interpreter` around a runtime; it keeps
+what a session accumulates (objects seen so far, a background server), nothing global.
+
+>>> import dobj                                                   # doctest: +SKIP
+>>> interp = Interpreter(dobj.Runtime.load("samples/counter.js"))  # doctest: +SKIP
+>>> interp.run("COUNTER/global.increment(3)").value               # doctest: +SKIP
+3
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .registry import COMMANDS, Command, find_command
+from .results import Result
+from .syntax import CommandError
+
+_OBJECT_FORM = re.compile(r"\s*[^\s/()'\"]+/")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed command line: the command and the keyword arguments of its handler."""
+
+    command: Command
+    args: dict[str, Any]
+
+
+def parse(line: str) -> Parsed | None:
+    """Parse one command line; None for a blank line or a ``#`` comment.
+
+    >>> p = parse("storage COUNTER/global c")
+    >>> p.command.name, p.args
+    ('storage', {'obj': ('COUNTER', 'global'), 'prefix': 'c'})
+    """
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if _OBJECT_FORM.match(text):
+        form = COMMANDS["call"] if _has_call(text) else COMMANDS["object"]
+        return Parsed(form, form.parse(text))
+    name, rest = re.match(r"(\S+)\s*(.*)", text, re.S).groups()
+    cmd = find_command(name)
+    return Parsed(cmd, cmd.parse(rest))
+
+
+def _has_call(text: str) -> bool:
+    from .syntax import _first_unquoted
+
+    return _first_unquoted(text, "(") is not None
+
+
+class Interpreter:
+    """Runs workbench commands against one runtime (or none, until ``load``)."""
+
+    def __init__(self, runtime=None) -> None:
+        self.runtime = runtime
+        self.seen: set[tuple[str, str]] = set()
+        self.server = None
+
+    @property
+    def rt(self):
+        """The runtime; an error that says how to load one when there is none."""
+        if self.runtime is None:
+            raise CommandError("no bundle is loaded; load one with: load BUNDLE")
+        return self.runtime
+
+    def run(self, line: str) -> Result | None:
+        """Parse and run one command line; raises :class:`dobj.DobjError` on failure."""
+        parsed = parse(line)
+        if parsed is None:
+            return None
+        return self.dispatch(parsed)
+
+    def dispatch(self, parsed: Parsed) -> Result:
+        """Run an already parsed command."""
+        return parsed.command.handler(self, **parsed.args)
+
+    def handle(self, namespace: str, name: str):
+        """The runtime's handle on an object, remembered for completion."""
+        handle = self.rt.get(namespace, name)
+        self.seen.add((namespace, name))
+        return handle
+
+    def known_objects(self) -> list[tuple[str, str]]:
+        """Objects seen in this session plus every object that is live or has storage."""
+        if self.runtime is None:
+            return sorted(self.seen)
+        return sorted(self.seen | set(self.runtime.objects()))
+
+    def replace_runtime(self, runtime) -> None:
+        """Switch to another runtime, closing the old one and its server."""
+        self.stop_server()
+        old, self.runtime = self.runtime, runtime
+        self.seen.clear()
+        if old is not None:
+            old.close()
+
+    def stop_server(self) -> None:
+        """Stop the background server, if one runs."""
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()
+
+    def close(self) -> None:
+        """Stop the server and close the runtime."""
+        self.replace_runtime(None)
+
+    def __enter__(self) -> Interpreter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

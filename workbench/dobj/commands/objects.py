@@ -1,0 +1,153 @@
+"""Commands about objects: call a method, look at one, fetch it, list them, evict one.
+
+>>> from dobj.commands import parse
+>>> parse("fetch POST COUNTER/global/count 'hi' -H 'x-a: 1'").args["headers"]
+{'x-a': '1'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import command
+from .results import FetchReply, Group, Message, Table, Value
+from .storage import alarm_text, storage_table
+from .syntax import CommandError, evaluate_args, parse_call, parse_object, split_words
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class CallResult(Value):
+    """What a method returned, with the console lines the call printed."""
+
+    def __init__(self, value: Any, console: list[tuple[str, str]]) -> None:
+        super().__init__(value)
+        self.console = console
+
+    def to_text(self) -> str:
+        lines = [f"[{level}] {text}" for level, text in self.console]
+        return "\n".join(lines + [super().to_text()])
+
+
+def _parse_call(line: str) -> dict[str, Any]:
+    namespace, name, method, args_text = parse_call(line)
+    return {"obj": (namespace, name), "method": method, "args_text": args_text}
+
+
+def _last_event(rt, namespace: str, name: str, kind: str, method: str):
+    for event in reversed(rt.trace(50)):
+        if (event.namespace, event.name, event.kind, event.method) == (namespace, name, kind, method):
+            return event
+    return None
+
+
+@command(
+    "call", "NS/name.method(ARGS...)", "Call an RPC method of an object; prints the result.",
+    parse=_parse_call, form=True,
+    details="The arguments are JavaScript expressions (evaluated apart from the bundle,"
+    " with Date on the runtime clock) and passed as JSON. Brackets may span several lines.",
+    examples=("COUNTER/global.increment(3)", "CHAT_ROOM/lobby.post({user: 'ann', text: 'hi'})"),
+)
+def call(interp, obj: tuple[str, str], method: str, args_text: str) -> CallResult:
+    """Call ``method`` of ``obj`` with arguments written in JavaScript."""
+    handle = interp.handle(*obj)
+    args = evaluate_args(args_text, interp.rt.clock.now_ms())
+    value = handle.call(method, *args)
+    event = _last_event(interp.rt, *obj, "rpc", method)
+    return CallResult(value, list(event.console) if event else [])
+
+
+def _parse_view(line: str) -> dict[str, Any]:
+    words = split_words(line)
+    if len(words) != 1:
+        raise CommandError("usage: NS/name (to call a method: NS/name.method(args))")
+    return {"obj": parse_object(words[0].text)}
+
+
+@command(
+    "object", "NS/name", "Show an object: its methods, its storage table and its alarm.",
+    parse=_parse_view, form=True, examples=("COUNTER/global",),
+)
+def view(interp, obj: tuple[str, str]) -> Group:
+    """An object's class, methods, storage and alarm."""
+    handle = interp.handle(*obj)
+    info = interp.rt.namespaces[obj[0]]
+    state = "live" if handle.live else "not live"
+    head = Message(f"{handle.path}  ({info.export}, {state})\nmethods: {', '.join(handle.methods)}")
+    table = storage_table(handle)
+    alarm = Message(alarm_text(interp.rt, handle.alarm))
+    value = {"object": handle.path, "class": info.export, "live": handle.live,
+             "methods": list(handle.methods), "storage": table.value, "alarm": handle.alarm}
+    return Group([head, table, alarm], value=value)
+
+
+def _parse_fetch(text: str) -> dict[str, Any]:
+    words = [w.text for w in split_words(text)]
+    headers: dict[str, str] = {}
+    positional: list[str] = []
+    while words:
+        word = words.pop(0)
+        if word in ("-H", "--header"):
+            if not words:
+                raise CommandError("-H needs a header, e.g. -H 'content-type: text/plain'")
+            name, colon, value = words.pop(0).partition(":")
+            if not colon or not name.strip():
+                raise CommandError("a header is written 'name: value'")
+            headers[name.strip().lower()] = value.strip()
+        else:
+            positional.append(word)
+    method = None
+    if positional and "/" not in positional[0] and positional[0].upper() in _METHODS:
+        method = positional.pop(0).upper()
+    if not positional or not 1 <= len(positional) <= 2:
+        raise CommandError("usage: fetch [METHOD] NS/name/path [BODY] [-H 'name: value']...")
+    namespace, rest = parse_object(positional[0])
+    name, _, path = rest.partition("/")
+    body = positional[1] if len(positional) == 2 else None
+    method = method or ("POST" if body is not None else "GET")
+    return {"obj": (namespace, name), "path": "/" + path, "method": method, "body": body,
+            "headers": headers}
+
+
+@command(
+    "fetch", "fetch [METHOD] NS/name/path [BODY] [-H 'name: value']...",
+    "Send a fake HTTP request to an object's fetch(req); prints status, headers and body.",
+    parse=_parse_fetch,
+    details="METHOD defaults to GET, or POST when a BODY is given. Quote a BODY with spaces.",
+    examples=("fetch COUNTER/global/count", "fetch POST COUNTER/global/echo 'hello' -H 'x-demo: 1'"),
+)
+def fetch(interp, obj, path: str, method: str, body: str | None, headers: dict) -> FetchReply:
+    """Deliver a request to the object's ``fetch(req)``."""
+    reply = interp.handle(*obj).fetch(path, method=method, headers=headers, body=body)
+    return FetchReply(reply.status, reply.headers, reply.body)
+
+
+@command("objects", "objects", "List namespaces with their class and methods, and every object"
+         " that is live or has storage.")
+def objects(interp) -> Group:
+    """Namespaces and objects of the runtime."""
+    rt = interp.rt
+    spaces = Table(["namespace", "class", "methods"],
+                   [[ns, c.export, ", ".join(c.methods)] for ns, c in rt.namespaces.items()],
+                   title="namespaces")
+    alarms = {a["object"]: a["due"] for a in rt.alarms()}
+    rows = []
+    for namespace, name in rt.objects():
+        handle = rt.get(namespace, name)
+        rows.append([handle.path, "yes" if handle.live else "no", len(handle.storage),
+                     alarms.get(handle.path, "")])
+    objs = Table(["object", "live", "keys", "alarm"], rows, title="objects",
+                 empty="(no objects yet: call one, e.g. NS/name.method())")
+    value = {"namespaces": {ns: list(c.methods) for ns, c in rt.namespaces.items()},
+             "objects": objs.value}
+    return Group([spaces, objs], value=value)
+
+
+@command("evict", "evict NS/name", "Drop an object's in-memory instance; its storage stays.",
+         examples=("evict COUNTER/global",))
+def evict(interp, obj: tuple[str, str]) -> Message:
+    """Evict an instance: the next event constructs it again."""
+    handle = interp.handle(*obj)
+    was_live = handle.evict()
+    text = f"evicted {handle.path}" if was_live else f"{handle.path} was not live"
+    return Message(text, value=was_live)
