@@ -296,3 +296,11 @@ def test_local_path_strips_the_mount_point_and_keeps_the_encoding():
     assert local_path(scope) == "/rpc/A/b%2Fc/m"
     assert local_path({"path": "/rpc/A/b c/m"}) == "/rpc/A/b%20c/m"
     assert local_path({"raw_path": b"/dog/x", "path": "/dog/x", "root_path": "/do"}) == "/dog/x"
+
+
+def test_keep_alive_responses_are_not_held_back_by_nagle(client):
+    rpc(client, "COUNTER/quick/count")
+    started = time.monotonic()
+    for _ in range(50):
+        assert rpc(client, "COUNTER/quick/count").status_code == 200
+    assert time.monotonic() - started < 1.0  # with Nagle on, each waits ~40 ms for an ACK
