@@ -29,16 +29,19 @@ from .engine import DEFAULT_MEMORY_LIMIT
 from .trace import Event
 
 
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def _args_json(args: tuple) -> str:
     try:
-        return json.dumps(list(args), allow_nan=False)
+        return _JSON.encode(args)
     except (TypeError, ValueError) as exc:
         raise BadRequest(f"arguments must be JSON-serializable: {exc}") from None
 
 
 def _value_json(value: Any) -> str:
     try:
-        return json.dumps(value, allow_nan=False)
+        return _JSON.encode(value)
     except (TypeError, ValueError) as exc:
         raise BadRequest(f"storage values must be JSON-serializable: {exc}") from None
 
@@ -423,6 +426,7 @@ class ObjectHandle:
             return self.call(method, *args)
 
         rpc.__name__ = method
+        self.__dict__[method] = rpc  # later lookups skip __getattr__
         return rpc
 
     def __dir__(self) -> list[str]:

@@ -27,6 +27,8 @@ from ..errors import BadRequest, PayloadTooLarge, StorageError
 
 MAX_KEY_BYTES = 2048
 MAX_VALUE_BYTES = 2 * 1024 * 1024
+CACHED_ENTRIES = 100_000
+CACHED_VALUE_CHARS = 16 * 1024
 DB_NAME = "dobj.sqlite3"
 LOCK_NAME = "dobj.lock"
 
@@ -46,13 +48,15 @@ def check_key(key: str) -> str:
     """Refuse a key that is not a string or is longer than 2048 UTF-8 bytes."""
     if not isinstance(key, str):
         raise BadRequest(f"storage keys must be strings, not {type(key).__name__}")
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise BadRequest(f"storage key is longer than {MAX_KEY_BYTES} bytes; use a shorter key")
     return key
 
 
 def check_value(text: str) -> str:
     """Refuse a JSON value text larger than 2 MiB."""
+    if len(text) * 4 <= MAX_VALUE_BYTES:
+        return text
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_VALUE_BYTES:
         raise PayloadTooLarge(
@@ -81,6 +85,10 @@ class Store:
         self._lock_file = None
         self._savepoints = 0
         self._ids: dict[tuple[str, str], int] = {}
+        # Read cache in front of SQLite: object id -> {key: value JSON, or None when absent}.
+        # Every write goes through this class, so it stays exact; a rollback drops it.
+        self._cache: dict[int, dict[str, str | None]] = {}
+        self._cached = 0
         try:
             if self.data_dir is None:
                 path = ":memory:"
@@ -135,6 +143,27 @@ class Store:
         self.db.execute(f"ROLLBACK TO {name}")
         self.db.execute(f"RELEASE {name}")
         self._savepoints -= 1
+        self._forget()
+
+    def _forget(self, oid: int | None = None) -> None:
+        if oid is None:
+            self._cache.clear()
+            self._cached = 0
+        else:
+            self._cached -= len(self._cache.pop(oid, ()))
+
+    def _remember(self, oid: int, key: str, value: str | None) -> None:
+        if value is not None and len(value) > CACHED_VALUE_CHARS:
+            self._cached -= 1 if self._cache.get(oid, {}).pop(key, 0) != 0 else 0
+            return
+        if self._cached >= CACHED_ENTRIES:
+            self._forget()
+        entries = self._cache.get(oid)
+        if entries is None:
+            entries = self._cache[oid] = {}
+        if key not in entries:
+            self._cached += 1
+        entries[key] = value
 
     # -- objects ------------------------------------------------------------------------
     def object_id(self, namespace: str, name: str) -> int:
@@ -168,10 +197,15 @@ class Store:
 
     # -- keys ---------------------------------------------------------------------------
     def get(self, oid: int, key: str) -> str | None:
+        entries = self._cache.get(oid)
+        if entries is not None and key in entries:
+            return entries[key]
         row = self.db.execute(
             "SELECT value FROM kv WHERE object=? AND key=?", (oid, key)
         ).fetchone()
-        return row[0] if row else None
+        value = row[0] if row else None
+        self._remember(oid, key, value)
+        return value
 
     def put(self, oid: int, key: str, value_json: str) -> None:
         check_key(key)
@@ -182,13 +216,16 @@ class Store:
             " ON CONFLICT (object, key) DO UPDATE SET value=excluded.value",
             (oid, key, value_json),
         )
+        self._remember(oid, key, value_json)
 
     def delete(self, oid: int, key: str) -> bool:
         self._begin()
         cur = self.db.execute("DELETE FROM kv WHERE object=? AND key=?", (oid, key))
+        self._remember(oid, key, None)
         return cur.rowcount > 0
 
     def delete_all(self, oid: int) -> None:
+        self._forget(oid)
         self._begin()
         self.db.execute("DELETE FROM kv WHERE object=?", (oid,))
         self.db.execute("DELETE FROM alarms WHERE object=?", (oid,))

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints a table with its reference measured in the same run."""
