@@ -68,6 +68,3 @@ def reference_markdown() -> str:
             out += ["", "```"] + list(cmd.examples) + ["```"]
     return "\n".join(out) + "\n"
 
-
-if __name__ == "__main__":  # python -m dobj.commands.reference > reference.md
-    print(reference_markdown(), end="")
