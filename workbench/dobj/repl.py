@@ -1,0 +1,150 @@
+"""``dobj-repl BUNDLE``: the interactive workbench, and its scripted twin.
+
+On a terminal it is a prompt_toolkit REPL with completion, colours and a toolbar; with
+``-c COMMAND`` (repeatable) or commands on a pipe it runs them in order, prints plain
+text, and exits non-zero if any failed. Reading, dispatching and rendering stay apart:
+:func:`read_commands` and the prompt read, :func:`execute` dispatches, :mod:`dobj.render`
+(or ``str(result)``) renders.
+
+    $ printf 'COUNTER/global.increment(3)\\nstorage COUNTER/global\\n' | dobj-repl samples/counter.js
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from .commands import Interpreter, Quit, Result, error_text, is_complete
+from .errors import DobjError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of ``dobj-repl``."""
+    p = argparse.ArgumentParser(
+        prog="dobj-repl", description="Work with the objects of a Durable Objects bundle interactively.")
+    p.add_argument("bundle", help="the bundle: one CommonJS .js file exporting objects")
+    p.add_argument("--data", metavar="DIR", help="keep storage in SQLite files under DIR (default: in memory)")
+    p.add_argument("--real-clock", action="store_true", help="run on wall-clock time instead of the manual clock")
+    p.add_argument("--cpu-timeout", default="2s", metavar="T", help="budget per event, e.g. 2s, 500ms; 0 = none")
+    p.add_argument("--manifest", metavar="FILE", help="JSON or TOML file naming the namespaces")
+    p.add_argument("-c", dest="commands", action="append", metavar="COMMAND",
+                   help="run COMMAND and exit (repeatable); no prompt, plain text")
+    p.add_argument("--echo", action="store_true", help="in scripted use, print each command before its output")
+    return p
+
+
+def load_runtime(args: argparse.Namespace):
+    """Load the runtime the options ask for (manual clock unless ``--real-clock``)."""
+    from .runtime import Runtime
+
+    return Runtime.load(args.bundle, data=args.data, manifest=args.manifest,
+                        cpu_timeout=args.cpu_timeout, clock="real" if args.real_clock else "manual")
+
+
+def read_commands(lines: Iterable[str]) -> Iterator[str]:
+    """Group physical lines into commands: a line with open brackets continues.
+
+    >>> list(read_commands(["C/a.f(1,\\n", " 2)\\n", "objects\\n"]))
+    ['C/a.f(1,\\n 2)', 'objects']
+    """
+    pending = ""
+    for line in lines:
+        pending += line if line.endswith("\n") else line + "\n"
+        if is_complete(pending):
+            if pending.strip():
+                yield pending.rstrip("\n")
+            pending = ""
+    if pending.strip():
+        yield pending.rstrip("\n")
+
+
+def execute(interp: Interpreter, text: str) -> tuple[Result | None, BaseException | None]:
+    """Run one command: ``(result, None)`` or ``(None, error)``; never raises a DobjError."""
+    try:
+        return interp.run(text), None
+    except DobjError as err:
+        return None, err
+    except KeyboardInterrupt:
+        return None, DobjError("interrupted")
+
+
+def run_script(interp: Interpreter, commands: Iterable[str], out: TextIO, err: TextIO,
+               echo: bool = False) -> int:
+    """Run commands in order, printing plain text; 1 if any failed, else 0."""
+    failed = False
+    for text in commands:
+        if echo:
+            print(f"> {text}", file=out, flush=True)
+        result, error = execute(interp, text)
+        if error is not None:
+            failed = True
+            out.flush()
+            print(error_text(error), file=err, flush=True)
+        elif result is not None:
+            if isinstance(result, Quit):
+                break
+            print(result.to_text(), file=out, flush=True)
+        if echo:
+            print(file=out, flush=True)
+    return 1 if failed else 0
+
+
+def run_interactive(interp: Interpreter, *, input=None, output=None, console=None,
+                    history=None) -> int:
+    """The REPL loop: read with prompt_toolkit, dispatch, render with rich, until quit."""
+    from rich.console import Console
+
+    from .commands.complete import snapshot
+    from .prompt import CommandCompleter, make_session
+    from .render import render, render_error
+
+    console = console or Console()
+    completer = CommandCompleter(snapshot(interp))
+    session = make_session(interp, completer, input=input, output=output, history=history)
+    console.print(banner(interp), highlight=False, markup=False)
+    while True:
+        try:
+            text = session.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        result, error = execute(interp, text)
+        if error is not None:
+            render_error(console, error)
+        else:
+            render(console, result)
+        if isinstance(result, Quit):
+            break
+        completer.vocabulary = snapshot(interp)
+    return 0
+
+
+def banner(interp: Interpreter) -> str:
+    """The line the REPL greets with."""
+    rt = interp.runtime
+    spaces = ", ".join(f"{ns} ({c.export})" for ns, c in rt.namespaces.items())
+    clock = "manual clock (tick 5s moves it)" if rt.clock.manual else "real clock"
+    return f"dobj workbench: {rt.bundle_path.name}: {spaces}; {clock}. help lists commands, Tab completes, Ctrl-D quits."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``dobj-repl``."""
+    args = build_parser().parse_args(argv)
+    try:
+        runtime = load_runtime(args)
+    except DobjError as err:
+        print(f"dobj-repl: {err.message}", file=sys.stderr)
+        return 1
+    with Interpreter(runtime) as interp:
+        scripted = args.commands is not None or not (sys.stdin.isatty() and sys.stdout.isatty())
+        if scripted:
+            commands = args.commands if args.commands is not None else read_commands(sys.stdin)
+            return run_script(interp, commands, sys.stdout, sys.stderr, echo=args.echo)
+        return run_interactive(interp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
