@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from typing import Any
 
 from ..errors import DobjError
@@ -35,10 +36,14 @@ def cell_text(value: Any) -> str:
 
 
 def fold(text: str, width: int = FOLD_WIDTH) -> list[str]:
-    """Split a cell's text into lines of at most ``width`` characters."""
+    """Split a cell's text into lines of at most ``width`` characters, at spaces if it can.
+
+    >>> fold("one two three", 8)
+    ['one two', 'three']
+    """
     lines = []
     for line in text.splitlines() or [""]:
-        lines.extend(line[i:i + width] for i in range(0, max(len(line), 1), width))
+        lines.extend(textwrap.wrap(line, width, replace_whitespace=False, break_on_hyphens=False) or [""])
     return lines
 
 

@@ -121,6 +121,11 @@ def serve(interp, port: int = 8787, host: str = "127.0.0.1") -> Message:
     except OSError as exc:
         raise CommandError(str(exc)) from None
     url = interp.server.url
-    first = next(iter(rt.namespaces), "NS")
-    return Message(f"serving {rt.bundle_path.name} on {url}\n"
-                   f"try: curl -X POST {url}/rpc/{first}/global/METHOD -d '[]'", value=url)
+    return Message(f"serving {rt.bundle_path.name} on {url}\ntry: {_curl_line(rt, url)}", value=url)
+
+
+def _curl_line(rt, url: str) -> str:
+    """A ready-to-paste curl call of the first namespace's first RPC method."""
+    namespace, info = next(iter(rt.namespaces.items()))
+    method = next((m for m in info.methods if m not in ("fetch", "alarm")), "METHOD")
+    return f"curl -X POST {url}/rpc/{namespace}/global/{method} -d '[]'"
