@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 import urllib.request
 from pathlib import Path
@@ -432,3 +434,24 @@ def test_the_reference_documents_every_command():
 def test_docs_page_holds_the_current_reference():
     page = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
     assert reference_markdown() in page, "regenerate the reference in docs/repl.md (python -m dobj.commands)"
+
+
+# -- the modules themselves ----------------------------------------------------------------
+@pytest.mark.parametrize("module", [
+    "dobj.commands.syntax", "dobj.commands.results", "dobj.commands.registry",
+    "dobj.commands.interpreter", "dobj.commands.complete", "dobj.commands.reference",
+    "dobj.commands.objects", "dobj.commands.storage", "dobj.commands.timeline",
+    "dobj.commands.session", "dobj.render", "dobj.prompt", "dobj.repl",
+])
+def test_the_examples_in_docstrings_hold(module):
+    import doctest
+    import importlib
+
+    failed, _ = doctest.testmod(importlib.import_module(module))
+    assert failed == 0
+
+
+def test_the_command_layer_loads_no_terminal_library():
+    code = "import sys, dobj.commands; print(sorted(m for m in ('prompt_toolkit', 'rich') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -24,7 +24,8 @@ import dobj
 from dobj.commands import Interpreter
 from dobj.commands.complete import snapshot
 from dobj.prompt import CommandCompleter, highlight, open_history, toolbar_text
-from dobj.repl import read_commands, run_interactive
+from dobj.commands import split_commands
+from dobj.repl import run_interactive
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER = ROOT / "samples" / "counter.js"
@@ -143,7 +144,7 @@ def test_input_is_coloured_by_a_small_lexer():
 
 def test_piped_lines_group_into_commands_by_brackets():
     lines = ["COUNTER/global.increment(\n", "  1\n", ")\n", "\n", "objects\n"]
-    assert list(read_commands(lines)) == ["COUNTER/global.increment(\n  1\n)", "objects"]
+    assert list(split_commands(lines)) == ["COUNTER/global.increment(\n  1\n)", "objects"]
 
 
 # -- the real executable ---------------------------------------------------------------------

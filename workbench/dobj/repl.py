@@ -3,8 +3,8 @@
 On a terminal it is a prompt_toolkit REPL with completion, colours and a toolbar; with
 ``-c COMMAND`` (repeatable) or commands on a pipe it runs them in order, prints plain
 text, and exits non-zero if any failed. Reading, dispatching and rendering stay apart:
-:func:`read_commands` and the prompt read, :func:`execute` dispatches, :mod:`dobj.render`
-(or ``str(result)``) renders.
+the prompt (or :func:`dobj.commands.split_commands`) reads, :func:`execute` dispatches,
+:mod:`dobj.render` (or ``str(result)``) renders.
 
     $ printf 'COUNTER/global.increment(3)\\nstorage COUNTER/global\\n' | dobj-repl samples/counter.js
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TextIO
 
-from .commands import Interpreter, Quit, Result, error_text, is_complete
+from .commands import Interpreter, Quit, Result, error_text, split_commands
 from .errors import DobjError
 
 
@@ -41,23 +41,6 @@ def load_runtime(args: argparse.Namespace):
 
     return Runtime.load(args.bundle, data=args.data, manifest=args.manifest,
                         cpu_timeout=args.cpu_timeout, clock="real" if args.real_clock else "manual")
-
-
-def read_commands(lines: Iterable[str]) -> Iterator[str]:
-    """Group physical lines into commands: a line with open brackets continues.
-
-    >>> list(read_commands(["C/a.f(1,\\n", " 2)\\n", "objects\\n"]))
-    ['C/a.f(1,\\n 2)', 'objects']
-    """
-    pending = ""
-    for line in lines:
-        pending += line if line.endswith("\n") else line + "\n"
-        if is_complete(pending):
-            if pending.strip():
-                yield pending.rstrip("\n")
-            pending = ""
-    if pending.strip():
-        yield pending.rstrip("\n")
 
 
 def execute(interp: Interpreter, text: str) -> tuple[Result | None, BaseException | None]:
@@ -141,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     with Interpreter(runtime) as interp:
         scripted = args.commands is not None or not (sys.stdin.isatty() and sys.stdout.isatty())
         if scripted:
-            commands = args.commands if args.commands is not None else read_commands(sys.stdin)
+            commands = args.commands if args.commands is not None else split_commands(sys.stdin)
             return run_script(interp, commands, sys.stdout, sys.stderr, echo=args.echo)
         return run_interactive(interp)
 

@@ -12,7 +12,7 @@ data, a plain-text rendering and ``_repr_html_``. Nothing here prints.
 
 from . import objects, session, storage, timeline  # noqa: F401  (registers the commands)
 from .complete import Suggestion, suggest
-from .interpreter import Interpreter, Parsed, parse
+from .interpreter import Interpreter, Parsed, parse, split_commands
 from .reference import help_text, reference_markdown
 from .registry import COMMANDS, Command, command, command_names
 from .results import FetchReply, Group, Message, Quit, Result, Table, Value, error_text
@@ -40,5 +40,6 @@ __all__ = [
     "is_complete",
     "parse",
     "reference_markdown",
+    "split_commands",
     "suggest",
 ]

@@ -12,12 +12,13 @@ what a session accumulates (objects seen so far, a background server), nothing g
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .registry import COMMANDS, Command, find_command
 from .results import Result
-from .syntax import CommandError
+from .syntax import CommandError, is_complete
 
 _OBJECT_FORM = re.compile(r"\s*[^\s/()'\"]+/")
 
@@ -52,6 +53,25 @@ def _has_call(text: str) -> bool:
     from .syntax import _first_unquoted
 
     return _first_unquoted(text, "(") is not None
+
+
+def split_commands(lines: Iterable[str]) -> Iterator[str]:
+    """Group lines into commands: a line that leaves brackets open continues on the next.
+
+    For scripts, piped input and notebook cells with several commands.
+
+    >>> list(split_commands(["C/a.f(1,", " 2)", "", "objects"]))
+    ['C/a.f(1,\\n 2)', 'objects']
+    """
+    pending = ""
+    for line in lines:
+        pending += line if line.endswith("\n") else line + "\n"
+        if is_complete(pending):
+            if pending.strip():
+                yield pending.rstrip("\n")
+            pending = ""
+    if pending.strip():
+        yield pending.rstrip("\n")
 
 
 class Interpreter:
