@@ -25,6 +25,7 @@ from ..errors import (
     DobjError,
     ExecutionError,
     MethodNotFound,
+    RuntimeClosed,
     ScriptTimeout,
     StorageError,
     UnknownNamespace,
@@ -156,6 +157,7 @@ class Core:
         self._event_ids = itertools.count(1)
         self._pids = itertools.count(1)
         self._settled: dict[int, str] = {}
+        self._expecting: set[int] = set()  # pids whose handler call is in progress
         self._waiting: dict[int, asyncio.Future] = {}
         self._pid_of: dict[int, int] = {}  # event id -> pid it waits on
         self._commit_waiters: list[asyncio.Future] | None = None
@@ -358,8 +360,6 @@ class Core:
     async def run(self, actor: Actor, event: Event, body):
         """Run ``body(event)`` as an event of ``actor``: serialized, budgeted, committed."""
         if self.closed:
-            from ..errors import RuntimeClosed
-
             raise RuntimeClosed("the runtime is closed")
         async with actor.lock:
             event.at_ms = self.clock.now_ms()
@@ -403,34 +403,39 @@ class Core:
                 raise
         actor.live = True
 
-    async def _settle(self, event: Event, reply: str, pid: int) -> str:
-        """Wait for a pending handler Promise within the event's budget."""
-        if reply != "P":
-            return self._decode(event, reply)
-        text = self._settled.pop(pid, None)
-        if text is None:
-            future = self.loop.create_future()
-            self._waiting[pid] = future
-            self._pid_of[event.id] = pid
-            try:
-                timeout = event.deadline - time.monotonic()
-                if timeout == float("inf"):
-                    text = await future
-                else:
-                    text = await asyncio.wait_for(future, max(timeout, 0.0))
-            except asyncio.TimeoutError:
-                raise self._timeout_error(
-                    event, "returned a Promise that did not settle within") from None
-            finally:
-                self._waiting.pop(pid, None)
-                self._pid_of.pop(event.id, None)
-        return self._decode(event, text)
+    async def _call_handler(self, event: Event, glue: str, *args) -> str:
+        """Call a handler through the glue and wait for its result within the budget.
 
-    async def invoke(self, event: Event, method: str, args_text: str) -> str:
-        actor = self.actors[(event.namespace, event.name)]
+        Returns the result as JSON text. A handler whose Promise settles while the job
+        queue drains (the common case) is answered without waiting on the loop.
+        """
         pid = next(self._pids)
-        reply = self._enter(event, self.glue["invoke"], actor.oid, method, args_text, pid)
-        return await self._settle(event, reply, pid)
+        self._expecting.add(pid)
+        try:
+            reply = self._enter(event, self.glue[glue], *args, pid)
+            if reply != "P":
+                return self._decode(event, reply)
+            text = self._settled.pop(pid, None)
+            if text is None:
+                text = await self._wait_settled(event, pid)
+            return self._decode(event, text)
+        finally:
+            self._expecting.discard(pid)
+
+    async def _wait_settled(self, event: Event, pid: int) -> str:
+        future = self.loop.create_future()
+        self._waiting[pid] = future
+        self._pid_of[event.id] = pid
+        try:
+            timeout = event.deadline - time.monotonic()
+            if timeout == float("inf"):
+                return await future
+            return await asyncio.wait_for(future, max(timeout, 0.0))
+        except asyncio.TimeoutError:
+            raise self._timeout_error(event, "returned a Promise that did not settle within") from None
+        finally:
+            self._waiting.pop(pid, None)
+            self._pid_of.pop(event.id, None)
 
     async def rpc(self, namespace: str, name: str, method: str, args_text: str,
                   parent: Event | None = None) -> str:
@@ -439,7 +444,8 @@ class Core:
         if not isinstance(method, str) or not method or method in _OBJECT_PROTOTYPE:
             raise MethodNotFound(f"{method!r} cannot be called over RPC; call one of the class's own methods")
         event = self.new_event(actor, "rpc", method, args_text, parent)
-        return await self.run(actor, event, lambda ev: self.invoke(ev, method, args_text))
+        return await self.run(actor, event, lambda ev: self._call_handler(
+            ev, "invoke", actor.oid, method, args_text))
 
     async def fetch(self, namespace: str, name: str, request: dict) -> dict:
         """Deliver a request to ``fetch(req)``; returns ``{status, headers, kind, body}``."""
@@ -448,9 +454,7 @@ class Core:
         request_text = json.dumps(request)
 
         async def body(ev: Event) -> dict:
-            pid = next(self._pids)
-            reply = self._enter(ev, self.glue["fetch"], actor.oid, request_text, pid)
-            return json.loads(await self._settle(ev, reply, pid))
+            return json.loads(await self._call_handler(ev, "fetch", actor.oid, request_text))
 
         return await self.run(actor, event, body)
 
@@ -526,8 +530,9 @@ class Core:
         if future is not None:
             if not future.done():
                 future.set_result(text)
-        else:
+        elif pid in self._expecting:  # settled during its own entry: the fast path
             self._settled[pid] = text
+        # else: the event gave up on it (timeout); the outcome is dropped
 
     def _host_console(self, level: str, text: str) -> None:
         line = (level, text)
@@ -761,10 +766,8 @@ class Core:
             if current is None or current[0] > self.clock.now_ms():
                 return None  # deleted or moved while this delivery waited
             self.store.delete_alarm(oid)
-            pid = next(self._pids)
             try:
-                reply = self._enter(ev, self.glue["alarm"], oid, retry, pid)
-                return await self._settle(ev, reply, pid)
+                return await self._call_handler(ev, "alarm", oid, retry)
             except DobjError:
                 if self.store.get_alarm(oid) is None and retry < ALARM_RETRIES:
                     due = self.clock.now_ms() + 2000.0 * (2 ** retry)

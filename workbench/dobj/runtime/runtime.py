@@ -326,7 +326,10 @@ class Runtime:
             self._loop.close()
 
     async def _aclose_in_loop(self) -> None:
+        """Let events running in the background finish (within one budget), then close."""
         tasks = list(self._core._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=self._core.budget or 2.0)
         self._core.close()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
