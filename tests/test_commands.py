@@ -318,7 +318,8 @@ def test_reload_reads_the_new_bundle_and_keeps_storage(tmp_path):
     path.write_text(COUNTER.read_text(), encoding="utf-8")
     with Interpreter(dobj.Runtime.load(path)) as interp:
         interp.run("COUNTER/global.increment(5)")
-        path.write_text(COUNTER.read_text().replace("async alarm()", "double() { return 2 * this.state.storage.get('count'); }\n  async alarm()"))
+        double = "double() { return 2 * this.state.storage.get('count'); }\n  async alarm()"
+        path.write_text(COUNTER.read_text().replace("async alarm()", double))
         assert "double" in interp.run("reload").value["COUNTER"]
         assert interp.run("COUNTER/global.double()").value == 10
 

@@ -113,7 +113,8 @@ def toolbar_text(interp) -> list[tuple[str, str]]:
     kind = "manual" if rt.clock.manual else "real"
     key = "class:bottom-toolbar.key"
     return [
-        (key, f" {rt.bundle_path.name} "), ("", "│ clock "), (key, kind), ("", f" {format_ms(rt.clock.now_ms())} "),
+        (key, f" {rt.bundle_path.name} "),
+        ("", "│ clock "), (key, kind), ("", f" {format_ms(rt.clock.now_ms())} "),
         ("", "│ "), (key, str(rt.live_count())), ("", " live │ help, Tab, Ctrl-D "),
     ]
 

@@ -70,8 +70,11 @@ def _console_lines(console: Console, lines) -> None:
         console.print(Text(f"[{level}] {text}", style=_LEVEL_STYLE.get(level, "")))
 
 
+_DONE = ("evicted", "serving", "loaded", "reloaded")
+
+
 def _message(console: Console, result: Message) -> None:
-    console.print(Text(result.text, style="green" if result.text.startswith(("evicted", "serving", "loaded", "reloaded")) else ""))
+    console.print(Text(result.text, style="green" if result.text.startswith(_DONE) else ""))
 
 
 def _fetch(console: Console, reply: FetchReply) -> None:

@@ -44,13 +44,15 @@ def load_runtime(args: argparse.Namespace):
 
 
 def execute(interp: Interpreter, text: str) -> tuple[Result | None, BaseException | None]:
-    """Run one command: ``(result, None)`` or ``(None, error)``; never raises a DobjError."""
+    """Run one command: ``(result, None)`` or ``(None, error)``; the session survives errors."""
     try:
         return interp.run(text), None
     except DobjError as err:
         return None, err
     except KeyboardInterrupt:
         return None, DobjError("interrupted")
+    except Exception as exc:  # a defect: report it as a failed command, keep the session
+        return None, exc
 
 
 def run_script(interp: Interpreter, commands: Iterable[str], out: TextIO, err: TextIO,
@@ -110,7 +112,8 @@ def banner(interp: Interpreter) -> str:
     rt = interp.runtime
     spaces = ", ".join(f"{ns} ({c.export})" for ns, c in rt.namespaces.items())
     clock = "manual clock (tick 5s moves it)" if rt.clock.manual else "real clock"
-    return f"dobj workbench: {rt.bundle_path.name}: {spaces}; {clock}. help lists commands, Tab completes, Ctrl-D quits."
+    return (f"dobj workbench: {rt.bundle_path.name}: {spaces}; {clock}."
+            " help lists commands, Tab completes, Ctrl-D quits.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from .results import Group, Message, Table, to_json
 from .storage import format_left
 from .syntax import CommandError, split_words
 
+CALL_WIDTH = 80  # arguments longer than this are cut in tables (to_dict() keeps them whole)
 EVENT_COLUMNS = ["#", "at", "object", "kind", "call", "took", "outcome", "wrote", "console"]
 
 
@@ -59,6 +60,8 @@ def outcome(event) -> str:
 def event_call(event) -> str:
     """``increment(3)``: the method and its arguments as the trace shows them."""
     args = event.args[1:-1] if event.args.startswith("[") else event.args
+    if len(args) > CALL_WIDTH:
+        args = args[:CALL_WIDTH - 3] + "..."
     return f"{event.method}({args})"
 
 
