@@ -132,7 +132,7 @@ def test_a_value_is_exactly_one_defined_expression():
 @pytest.mark.parametrize("line, name, args", [
     ("COUNTER/global.increment(3)", "call",
      {"obj": ("COUNTER", "global"), "method": "increment", "args_text": "3"}),
-    ("COUNTER/global", "object", {"obj": ("COUNTER", "global")}),
+    ("COUNTER/global", "object", {"obj": ("COUNTER", "global"), "bare": True}),
     ("fetch COUNTER/global/count", "fetch", {"obj": ("COUNTER", "global"), "path": "/count",
                                              "method": "GET", "body": None, "headers": {}}),
     ("fetch put C/a/x?q=1 'b o' -H 'X-A: 1'", "fetch", {"obj": ("C", "a"), "path": "/x?q=1", "method": "PUT",
@@ -219,6 +219,12 @@ def test_object_view_shows_methods_storage_and_alarm(lesson):
     assert view.value["alarm"] == lesson.rt.clock.now_ms() + 5000
     text = str(view)
     assert "LESSON/a  (Lesson, live)" in text and "note" in text and "(in 5s)" in text
+
+
+def test_a_call_without_parentheses_gets_a_hint_not_an_empty_object(wb):
+    with pytest.raises(CommandError, match=r"write COUNTER/global.increment\(\)"):
+        wb.run("COUNTER/global.increment")
+    assert wb.run("COUNTER/'global.increment'").value["object"] == "COUNTER/global.increment"
 
 
 def test_fetch_passes_method_path_query_headers_and_body(lesson):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..runtime.bundle import ClassInfo
 from .registry import command
 from .results import FetchReply, Group, Message, Table, Value
 from .storage import alarm_text, storage_table
 from .syntax import CommandError, evaluate_args, parse_call, parse_object, split_words
 
+_NONE = ClassInfo("", "", ())
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -61,15 +63,24 @@ def _parse_view(line: str) -> dict[str, Any]:
     words = split_words(line)
     if len(words) != 1:
         raise CommandError("usage: NS/name (to call a method: NS/name.method(args))")
-    return {"obj": parse_object(words[0].text)}
+    return {"obj": parse_object(words[0].text), "bare": not any(q in line for q in "'\"")}
 
 
 @command(
     "object", "NS/name", "Show an object: its methods, its storage table and its alarm.",
     parse=_parse_view, form=True, examples=("COUNTER/global",),
 )
-def view(interp, obj: tuple[str, str]) -> Group:
-    """An object's class, methods, storage and alarm."""
+def view(interp, obj: tuple[str, str], bare: bool = False) -> Group:
+    """An object's class, methods, storage and alarm.
+
+    ``COUNTER/global.increment`` (unquoted, ending in a method name) is taken for a call
+    without parentheses and refused with a hint, rather than shown as an empty object.
+    """
+    namespace, name = obj
+    method = name.rpartition(".")[2]
+    if bare and "." in name and method in interp.rt.namespaces.get(namespace, _NONE).methods:
+        raise CommandError(f"to call {method}, write {namespace}/{name}(); to see an object with"
+                           f" this name, quote it: {namespace}/'{name}'")
     handle = interp.handle(*obj)
     info = interp.rt.namespaces[obj[0]]
     state = "live" if handle.live else "not live"
