@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -217,7 +218,7 @@ def wait_for(read, pattern: str, timeout: float = 15.0) -> str:
 def test_tab_completes_a_method_in_a_real_terminal(tmp_path):
     server = f"dobj-test-{uuid.uuid4().hex[:8]}"
     tmux = ["tmux", "-L", server, "-f", "/dev/null"]
-    command = " ".join(repl_command() + [str(COUNTER)])
+    command = shlex.join(repl_command() + [str(COUNTER)])
     subprocess.run(tmux + ["new-session", "-d", "-s", "t", "-x", "120", "-y", "30",
                            "-e", f"XDG_DATA_HOME={tmp_path}", command], check=True)
     try:
