@@ -37,3 +37,24 @@ __all__ = [
     "StorageError",
     "UnknownNamespace",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext dobj``: register the ``%dobj`` magics (imports IPython only now)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """``%unload_ext dobj``: close the runtime and remove the magics."""
+    from .notebook import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+def current() -> Runtime:
+    """The runtime loaded with ``%dobj load`` in the running IPython shell."""
+    from .notebook import current as notebook_current
+
+    return notebook_current()
