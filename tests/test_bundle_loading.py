@@ -20,6 +20,15 @@ def test_syntax_error_on_first_line_has_the_bundle_column(bundle):
     assert err.message.startswith("broken.js:1:7"), err.message
 
 
+@pytest.mark.parametrize("source, where", [
+    ("class A {\n  go() {}\n", "broken.js:2:10"),
+    ("function f() {\n  return [1, 2\n", "broken.js:2:15"),
+])
+def test_bundle_that_ends_early_is_reported_at_its_end(bundle, source, where):
+    err = load_error(bundle, source)
+    assert err.message.startswith(where + ": SyntaxError: unexpected end of the file"), err.message
+
+
 def test_top_level_throw_names_its_line(bundle):
     err = load_error(bundle, "class A {}\nthrow new Error('top level says no');\n")
     assert err.message.startswith("broken.js:2:")

@@ -129,12 +129,16 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
     >>> did_you_mean("COUNTR", ["COUNTER", "CHAT_ROOM"])
     " (did you mean 'COUNTER'?)"
+    >>> did_you_mean("inc", ["increment", "fetch"])
+    " (did you mean 'increment'?)"
     """
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:
         folded = {c.lower(): c for c in choices}
         close = [folded[word.lower()]] if word.lower() in folded else []
+    if not close and word:
+        close = sorted(c for c in choices if c.lower().startswith(word.lower()))[:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

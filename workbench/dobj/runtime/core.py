@@ -355,7 +355,7 @@ class Core:
     # -- events -------------------------------------------------------------------------
     def new_event(self, actor: Actor, kind: str, method: str, args: str, parent: Event | None = None) -> Event:
         return Event(next(self._event_ids), actor.namespace, actor.name, kind, method, args,
-                     at_ms=self.clock.now_ms(), parent=parent)
+                     at_ms=self.clock.now_ms(), parent=parent, oid=actor.oid)
 
     async def run(self, actor: Actor, event: Event, body):
         """Run ``body(event)`` as an event of ``actor``: serialized, budgeted, committed."""
@@ -542,15 +542,16 @@ class Core:
             self.load_console.append(line)
 
     def _host_storage(self, op: str, oid: int, gen: int, key: str, text: str) -> str:
-        actor = self.by_oid.get(oid)
         event = self.current
-        if actor is None or actor.gen != gen:
+        if event is None or event.oid != oid or event.done:
+            actor = self.by_oid.get(oid)
+            where = actor.path if actor else "another object"
+            raise StorageError(f"the storage of {where} can only be used by an event of that object")
+        if self.by_oid[oid].gen != gen:
             raise StorageError(
                 "this instance was discarded (after a timeout, evict or reload);"
                 " its storage is closed and nothing it writes is kept"
             )
-        if event is None or (event.namespace, event.name) != (actor.namespace, actor.name) or event.done:
-            raise StorageError(f"the storage of {actor.path} can only be used by an event of that object")
         store = self.store
         if op == "get":
             value = store.get(oid, key)

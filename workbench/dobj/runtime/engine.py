@@ -151,6 +151,12 @@ class Engine:
         except quickjs.JSException as exc:
             name, message, stack = split_exception(exc)
             where = self._location(stack)
+            m = _FRAME.search(stack)
+            if name == "SyntaxError" and m and int(m.group(1)) - self._offset > source.count("\n"):
+                # The parser reached the loader's closing lines: the bundle itself ended early.
+                lines = source.rstrip("\n").split("\n")
+                where = f":{len(lines)}:{len(lines[-1]) + 1}"
+                message = "unexpected end of the file: a bracket, brace, string or comment is left open"
             raise BundleError(
                 f"{filename}{where}: {name}: {message}", js_name=name, js_stack=self.clean_stack(stack)
             ) from None

@@ -54,12 +54,17 @@
   }
 
   function toJSONText(value, what, code) {
+    const t = typeof value;
+    if (t === "string" || t === "boolean" || value === null || (t === "number" && isFinite(value))) {
+      return JSON.stringify(value);  // the common case needs no replacer
+    }
     try {
       const text = JSON.stringify(value, strictReplacer);
       if (text === undefined) throw new TypeError("undefined is not JSON-serializable");
       return text;
     } catch (e) {
-      throw codedError(code, what + " is not JSON-serializable: " + (e && e.message), "TypeError");
+      const label = typeof what === "function" ? what() : what;
+      throw codedError(code, label + " is not JSON-serializable: " + (e && e.message), "TypeError");
     }
   }
 
@@ -92,7 +97,7 @@
     get(key) { return unwrap(hs("get", this.#oid, this.#gen, flat(checkKey(key)), "")); }
     put(key, value) {
       checkKey(key);
-      const text = toJSONText(value, "the value for " + JSON.stringify(key).slice(0, 80), "bad_request");
+      const text = toJSONText(value, () => "the value for " + JSON.stringify(key).slice(0, 80), "bad_request");
       unwrap(hs("put", this.#oid, this.#gen, flat(key), flat(text)));
     }
     delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, flat(checkKey(key)), "")); }

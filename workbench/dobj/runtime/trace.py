@@ -33,6 +33,7 @@ class Event:
     args: str  # JSON text of the arguments (or a short description)
     at_ms: float  # runtime clock when it started
     parent: Event | None = None
+    oid: int = 0  # the object's row id in the store
     started: float = 0.0  # time.perf_counter() when it started running
     duration_ms: float | None = None
     raw_result: Any = None  # JSON text (str) or an already decoded value
