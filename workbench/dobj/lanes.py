@@ -26,6 +26,7 @@ KIND_COLOURS = {
 }
 ERROR_COLOUR = "#e15759"
 LABEL_WIDTH, PLOT_WIDTH, LANE_HEIGHT, BAR_HEIGHT, AXIS_HEIGHT = 170, 560, 24, 16, 34
+LABEL_CHARS = 24  # longer object names are cut in the picture (the tooltip has them whole)
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ class Timeline:
             fill = "#f4f4f4" if i % 2 == 0 else "#ffffff"
             out.append(f'<rect x="0" y="{y}" width="{LABEL_WIDTH + PLOT_WIDTH + 20}"'
                        f' height="{LANE_HEIGHT}" fill="{fill}"/>')
-            out.append(f'<text x="6" y="{y + LANE_HEIGHT * 0.68:.1f}">{html.escape(name)}</text>')
+            shown = name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "\u2026"
+            out.append(f'<text x="6" y="{y + LANE_HEIGHT * 0.68:.1f}"><title>{html.escape(name)}</title>'
+                       f"{html.escape(shown)}</text>")
         return out
 
     def _svg_axis(self, height: int) -> list[str]:
@@ -208,6 +211,9 @@ class Timeline:
                        f' data-depth="{bar.depth}" x="{x:.2f}" y="{y:.1f}" width="{w:.2f}"'
                        f' height="{BAR_HEIGHT - 2 * inset}" fill="{fill}" stroke="#fff"'
                        f' stroke-width="0.5"><title>{html.escape(describe(e))}</title></rect>')
+            if w >= 8 * len(e.method) + 8:
+                out.append(f'<text x="{x + 4:.2f}" y="{y + BAR_HEIGHT * 0.7 - inset:.1f}" fill="#fff"'
+                           f' font-size="10" pointer-events="none">{html.escape(e.method)}</text>')
         return out
 
     def _legend(self) -> str:
