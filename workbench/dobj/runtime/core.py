@@ -43,6 +43,7 @@ MAX_NAME_BYTES = 1024
 # anything else, a failed stub call included, is the handler's execution_error.
 _KEPT_CODES = frozenset({"bad_request", "payload_too_large", "storage_error", "execution_error"})
 ALARM_RETRIES = 6
+MAX_TIMERS = 10_000  # pending timers per object
 _OBJECT_PROTOTYPE = frozenset(
     "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
     " hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
@@ -186,7 +187,7 @@ class Core:
         pick, factory = engine.load(host, source, self.path.name)
         glue = {name: pick(name) for name in (
             "define", "bind", "construct", "drop", "methods", "invoke", "fetch", "alarm",
-            "fireTimer", "dropTimer", "settleStub")}
+            "fireTimer", "dropTimers", "settleStub")}
         engine.deadline = time.monotonic() + self.budget if self.budget else float("inf")
         try:
             described = json.loads(glue["define"](factory))
@@ -240,11 +241,12 @@ class Core:
         if actor.live:
             self.glue["drop"](actor.oid)
         actor.live = False
-        for tid in actor.timers:
-            self.schedule.remove("timer", tid)
-            self.timers.pop(tid, None)
-            self.glue["dropTimer"](tid)
-        actor.timers.clear()
+        if actor.timers:
+            for tid in actor.timers:
+                self.schedule.remove("timer", tid)
+                self.timers.pop(tid, None)
+            self.glue["dropTimers"](json.dumps(list(actor.timers)))
+            actor.timers.clear()
 
     # -- entering JavaScript ------------------------------------------------------------
     def _enter(self, event: Event | None, fn, *args):
@@ -594,21 +596,24 @@ class Core:
             return "1"
         raise BadRequest(f"unknown storage operation {op!r}")
 
-    def _host_timer(self, op: str, tid: int, text: str) -> int:
+    def _host_timer(self, op: str, tid: int, text: str) -> str:
+        """setTimeout/setInterval/clearTimeout: replies "1" + the timer id."""
         event = self.current
         if op == "clear":
             self.schedule.remove("timer", tid)
             entry = self.timers.pop(tid, None)
             if entry is not None:
                 entry[0].timers.discard(tid)
-            return 0
+            return "1"
         if event is None:
-            return 0  # a timer outside any event has no object to run for; never fires
+            return "10"  # a timer outside any event has no object to run for; it never fires
         actor = self.actors[(event.namespace, event.name)]
         if op != "again":
+            if len(actor.timers) >= MAX_TIMERS:
+                raise BadRequest(f"{actor.path} has {MAX_TIMERS:,} pending timers; clear some first")
             tid = next(self._timer_ids)
         self._schedule_timer(tid, actor, float(text), event)
-        return tid
+        return f"1{tid}"
 
     def _schedule_timer(self, tid: int, actor: Actor, delay_ms: float, event: Event | None) -> None:
         self.timers[tid] = (actor, actor.gen, event)
@@ -735,7 +740,7 @@ class Core:
             if actor.gen == gen:
                 self._fire(ev, tid)
             else:
-                self.glue["dropTimer"](tid)
+                self.glue["dropTimers"](json.dumps([tid]))
 
         try:
             await self.run(actor, event, body)

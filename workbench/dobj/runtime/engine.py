@@ -140,7 +140,7 @@ class Engine:
         frames can be told apart by line: see :meth:`clean_stack`.
         """
         for name, fn in host.items():
-            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub"})
+            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer"})
         names = ", ".join(f"{n}: __host_{n}" for n in host)
         deletes = "; ".join(f"delete globalThis.__host_{n}" for n in host)
         head = f"(() => {{ const h = {{{names}}}; {deletes};\nconst g = ({_PRELUDE})(h);\nconst f =\n"

@@ -216,7 +216,7 @@
   function addTimer(fn, ms, args, interval) {
     if (typeof fn !== "function") throw new TypeError("setTimeout/setInterval need a function");
     const delay = Math.max(0, Number(ms) || 0);
-    const id = host.timer("set", 0, String(delay));
+    const id = unwrap(host.timer("set", 0, String(delay)));
     timers.set(id, [fn, args, interval ? delay : -1]);
     return id;
   }
@@ -383,7 +383,7 @@
       else host.timer("again", id, String(t[2]));
       try { t[0](...t[1]); return ""; } catch (e) { return tag("E", errorText(e)); }
     },
-    dropTimer(id) { timers.delete(id); },
+    dropTimers(idsText) { for (const id of JSON.parse(idsText)) timers.delete(id); },
     settleStub(id, reply) {
       const pr = pendingStubs.get(id);
       if (!pr) return;
