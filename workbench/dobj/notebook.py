@@ -57,7 +57,9 @@ def one_line(err: DobjError) -> str:
     """An error as the single line a notebook shows (``%dobj stack`` has the rest)."""
     lines = error_text(err).splitlines()
     first = lines[0].removeprefix("error: ")
-    return first + ("  (%dobj stack shows more)" if len(lines) > 1 else "")
+    if err.js_stack:
+        return first + "  (%dobj stack shows the JavaScript stack)"
+    return first + ("  (%dobj stack shows the rest)" if len(lines) > 1 else "")
 
 
 def _print_text(obj, p, cycle) -> None:
