@@ -61,8 +61,12 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def shell():
-    """A real InteractiveShell with dobj loaded; cleared (and hooks restored) afterwards."""
+def shell(tmp_path, monkeypatch):
+    """A real InteractiveShell with dobj loaded; cleared (and hooks restored) afterwards.
+
+    Its profile lives under tmp_path, so the user's own IPython startup files stay out.
+    """
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     hooks = sys.displayhook, sys.excepthook
     config = Config()
     config.HistoryManager.hist_file = ":memory:"

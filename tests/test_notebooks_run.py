@@ -53,7 +53,8 @@ def python3_kernel_of_this_interpreter() -> str:
 @pytest.mark.timeout(300)
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client / zmq internals
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom_in_a_real_kernel(path, workdir):
+def test_notebook_runs_top_to_bottom_in_a_real_kernel(path, workdir, monkeypatch):
+    monkeypatch.setenv("IPYTHONDIR", str(workdir.parent / "ipython"))  # no user startup files
     import nbformat
     from nbclient import NotebookClient
 
