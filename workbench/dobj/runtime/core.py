@@ -182,7 +182,7 @@ class Core:
             "timer": self._host_timer,
             "stub": self._host_stub,
             "settle": self._host_settle,
-            "idOf": object_hex,
+            "idOf": lambda names: object_hex(*json.loads(names)),
         }
         pick, factory = engine.load(host, source, self.path.name)
         glue = {name: pick(name) for name in (
@@ -544,6 +544,8 @@ class Core:
             self.load_console.append(line)
 
     def _host_storage(self, op: str, oid: int, gen: int, key: str, text: str) -> str:
+        if key[:1] == "\x01":
+            key = json.loads(key[1:])
         event = self.current
         if event is None or event.oid != oid or event.done:
             actor = self.by_oid.get(oid)
@@ -556,14 +558,14 @@ class Core:
             )
         store = self.store
         if op == "get":
-            value = store.get(oid, key)
+            value = store.get(oid, check_key(key))
             return "1" if value is None else "1" + value
         if op == "put":
             store.put(oid, key, text)
             event.written.append(key)
             return "1"
         if op == "delete":
-            existed = store.delete(oid, key)
+            existed = store.delete(oid, check_key(key))
             event.written.append(key)
             return "1true" if existed else "1false"
         if op == "list":
@@ -621,7 +623,8 @@ class Core:
         self.schedule.add("timer", tid, self.clock.now_ms() + delay_ms)
         self._rearm()
 
-    def _host_stub(self, call_id: int, namespace: str, name: str, method: str, args_text: str) -> str:
+    def _host_stub(self, call_id: int, names: str, args_text: str) -> str:
+        namespace, name, method = json.loads(names)
         caller = self.current
         if caller is None:
             raise BadRequest("stub calls can only be made while handling an event")

@@ -11,6 +11,9 @@
 (function (host) {
   "use strict";
   const flat = (s) => (typeof s === "string" && s.length > 256 ? [s].join("") : s);
+  // NUL cuts a string on its way to Python too: a key with NUL (or one that starts with
+  // \u0001, the marker) travels as "\u0001" + its JSON instead.
+  const keyOut = (k) => (k.indexOf("\0") === -1 && k.charCodeAt(0) !== 1 ? flat(k) : "\u0001" + JSON.stringify(k));
   const tag = (t, s) => (s.length > 256 ? [t, s].join("") : t + s);
   const TOKEN = {};
   const RealDate = Date;
@@ -94,13 +97,13 @@
       if (token !== TOKEN) throw new TypeError("Illegal constructor");
       this.#oid = oid; this.#gen = gen; this.#ns = ns;
     }
-    get(key) { return unwrap(hs("get", this.#oid, this.#gen, flat(checkKey(key)), "")); }
+    get(key) { return unwrap(hs("get", this.#oid, this.#gen, keyOut(checkKey(key)), "")); }
     put(key, value) {
       checkKey(key);
       const text = toJSONText(value, () => "the value for " + JSON.stringify(key).slice(0, 80), "bad_request");
-      unwrap(hs("put", this.#oid, this.#gen, flat(key), flat(text)));
+      unwrap(hs("put", this.#oid, this.#gen, keyOut(key), flat(text)));
     }
-    delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, flat(checkKey(key)), "")); }
+    delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, keyOut(checkKey(key)), "")); }
     deleteAll() { unwrap(hs("deleteAll", this.#oid, this.#gen, "", "")); }
     list(options) {
       const text = options === undefined ? "" : toJSONText(options, "list() options", "bad_request");
@@ -153,7 +156,7 @@
     catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
-    const refused = host.stub(id, flat(namespace), flat(name), flat(method), flat(text));
+    const refused = host.stub(id, flat(JSON.stringify([namespace, name, method])), flat(text));
     if (refused) {
       pendingStubs.delete(id);
       return Promise.reject(hostError(refused.slice(1)));
@@ -162,7 +165,7 @@
   }
 
   function makeStub(namespace, name) {
-    const id = host.idOf(flat(namespace), flat(name));
+    const id = host.idOf(flat(JSON.stringify([namespace, name])));
     return new Proxy(Object.freeze({}), {
       get(_, prop) {
         if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
@@ -180,7 +183,7 @@
     };
     return Object.freeze({
       getByName: (name) => makeStub(namespace, checkName(name)),
-      idFromName: (name) => makeId(namespace, checkName(name), host.idOf(namespace, flat(name))),
+      idFromName: (name) => makeId(namespace, checkName(name), host.idOf(flat(JSON.stringify([namespace, name])))),
       get: (id) => makeStub(namespace, checkName(id && id.name)),
     });
   }
