@@ -20,6 +20,8 @@ import dobj
 from dobj.cli import build_parser, parse_size
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "counter.js"
+SCRIPT = Path(sys.executable).with_name("dobj")
+DOBJ = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "dobj.cli"]
 
 BUNDLE = r"""
 class Counter {
@@ -41,6 +43,7 @@ class Counter {
   arm(ms) { const due = Date.now() + ms; this.state.storage.setAlarm(due); return due; }
   alarm() { this.state.storage.put("fired", (this.state.storage.get("fired") || 0) + 1); }
   fired() { return this.state.storage.get("fired") || 0; }
+  boom() { throw new Error("secret detail"); }
 }
 exports.objects = { Counter };
 """
@@ -50,7 +53,7 @@ class Serving:
     """A ``dobj serve`` subprocess on a free port; its banner is read before returning."""
 
     def __init__(self, bundle: Path, data: Path, *options: str) -> None:
-        command = [sys.executable, "-m", "dobj.cli", "serve", str(bundle), "--port", "0",
+        command = [*DOBJ, "serve", str(bundle), "--port", "0",
                    "--data", str(data), *options]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, cwd=data.parent)
@@ -158,7 +161,7 @@ def test_a_second_server_on_the_same_data_folder_is_refused(tmp_path, bundle):
 def test_a_bundle_that_fails_to_load_is_reported_with_its_location(tmp_path):
     broken = tmp_path / "broken.js"
     broken.write_text("class A {}\n\nexports.objects = { A: 1 +* };\n")
-    done = subprocess.run([sys.executable, "-m", "dobj.cli", "serve", str(broken), "--port", "0",
+    done = subprocess.run([*DOBJ, "serve", str(broken), "--port", "0",
                            "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert re.search(r"broken\.js:3:\d+", done.stderr), done.stderr
@@ -219,6 +222,20 @@ def test_listening_beyond_loopback_warns(tmp_path, bundle):
     with Serving(bundle, tmp_path / "data", "--host", "0.0.0.0") as server:
         assert server.rpc("COUNTER/global/increment") == 1
     assert "warning" in server.stderr and "0.0.0.0" in server.stderr
+
+
+def test_the_options_reach_the_server(tmp_path, bundle):
+    manifest = tmp_path / "dobj.json"
+    manifest.write_text('{"objects": {"TALLY": "Counter"}}')
+    options = ("--manifest", str(manifest), "--max-body", "1k", "--no-dev-errors", "--durability", "full")
+    with Serving(bundle, tmp_path / "data", *options) as server:
+        assert "TALLY" in "".join(server.banner)
+        assert server.rpc("TALLY/global/increment", 2) == 2
+        with httpx.Client(base_url=server.url) as client:
+            too_big = client.post("/rpc/TALLY/global/increment", content=b"[" + b" " * 1024 + b"1]")
+            assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
+            error = client.post("/rpc/TALLY/global/boom").json()["error"]
+            assert error["code"] == "execution_error" and "secret" not in json.dumps(error)
 
 
 def test_every_option_of_serve_has_help():

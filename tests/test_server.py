@@ -36,6 +36,8 @@ class Counter {
   fetch(req) {
     if (req.path === "/bytes") return { body: new Uint8Array([0, 255, 1]) };
     if (req.path === "/text") return { status: 201, body: "plain words" };
+    if (req.path === "/empty") return { status: 204, body: "dropped" };
+    if (req.path === "/bad-header") return { headers: { "x-split": "a\r\nset-cookie: x=1" }, body: "" };
     return { status: 200, headers: { "x-seen": "yes" }, body: {
       method: req.method, url: req.url, path: req.path, query: req.query,
       headers: req.headers, body: req.body, size: req.rawBody.length } };
@@ -140,6 +142,17 @@ def test_fetch_sends_text_and_byte_bodies_with_their_content_types(client):
     data = client.get("/fetch/COUNTER/x/bytes")
     assert data.content == bytes([0, 255, 1])
     assert data.headers["content-type"] == "application/octet-stream"
+
+
+def test_fetch_sends_no_body_with_204(client):
+    response = client.get("/fetch/COUNTER/x/empty")
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_a_header_http_cannot_carry_is_an_execution_error_not_an_injection(client):
+    response = client.get("/fetch/COUNTER/x/bad-header")
+    assert (response.status_code, response.json()["error"]["code"]) == (500, "execution_error")
+    assert "set-cookie" not in response.headers
 
 
 def test_healthz_answers_ok(client):
@@ -304,3 +317,12 @@ def test_keep_alive_responses_are_not_held_back_by_nagle(client):
     for _ in range(50):
         assert rpc(client, "COUNTER/quick/count").status_code == 200
     assert time.monotonic() - started < 1.0  # with Nagle on, each waits ~40 ms for an ACK
+
+
+def test_a_namespace_dropped_by_a_reload_is_unknown_to_the_server(runtime, client):
+    assert rpc(client, "PLAIN/x/ping").json()["result"] == "pong"
+    runtime.bundle_path.write_text(BUNDLE.replace("Counter, Plain", "Counter"))
+    runtime.reload()
+    response = rpc(client, "PLAIN/x/ping")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "unknown_namespace")
+    assert rpc(client, "COUNTER/x/count").status_code == 200

@@ -27,6 +27,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import re
 import signal
 import socket
 import threading
@@ -35,7 +36,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 import uvicorn
 
-from .errors import BadRequest, DobjError, PayloadTooLarge
+from .errors import BadRequest, DobjError, ExecutionError, PayloadTooLarge
 
 logger = logging.getLogger("dobj.server")
 
@@ -44,6 +45,8 @@ ROUTES = ("POST /rpc/:namespace/:objectName/:method, ANY /fetch/:namespace/:obje
           " GET /healthz")
 _JSON = [(b"content-type", b"application/json")]
 _DROPPED_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
+_HANDLE_CACHE = 10_000
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class NotFound(DobjError):
@@ -85,6 +88,17 @@ class Gateway:
         self.runtime = runtime
         self.max_body = max_body
         self.dev_errors = dev_errors
+        self._handles: dict[tuple[str, str], object] = {}
+
+    def _handle(self, namespace: str, name: str):
+        """The object handle for two raw path segments (validated once, then cached)."""
+        handle = self._handles.get((namespace, name))
+        if handle is None or handle.namespace not in self.runtime.namespaces:  # after a reload
+            handle = self.runtime.get(_segment(namespace), _segment(name))
+            if len(self._handles) >= _HANDLE_CACHE:
+                self._handles.clear()
+            self._handles[(namespace, name)] = handle
+        return handle
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -126,8 +140,7 @@ class Gateway:
     async def _rpc(self, parts: list[str], scope, receive, send) -> int:
         if len(parts) != 3 or not all(parts):
             raise BadRequest("malformed RPC path; use POST /rpc/:namespace/:objectName/:method")
-        namespace, name, method = (_segment(p) for p in parts)
-        handle = self.runtime.get(namespace, name)
+        handle, method = self._handle(parts[0], parts[1]), _segment(parts[2])
         args = _rpc_arguments(await self._read_body(scope, receive))
         result = await handle.acall(method, *args)
         body = b'{"ok":true,"result":%s}' % json.dumps(result, separators=(",", ":")).encode()
@@ -136,7 +149,7 @@ class Gateway:
     async def _fetch(self, parts: list[str], path: str, scope, receive, send) -> int:
         if len(parts) < 2 or not parts[0]:
             raise BadRequest("malformed fetch path; use /fetch/:namespace/:objectName/*path")
-        handle = self.runtime.get(_segment(parts[0]), _segment(parts[1]))
+        handle = self._handle(parts[0], parts[1])
         rest = "/" + "/".join(parts[2:]).replace("#", "%23")
         query = scope.get("query_string", b"").decode("latin-1")
         body = await self._read_body(scope, receive)
@@ -144,9 +157,9 @@ class Gateway:
             rest + ("?" + query if query else ""), method=scope["method"], headers=_headers(scope),
             body=body, url=_full_url(scope, query),
         )
-        headers = [(k.encode("latin-1"), str(v).encode("latin-1"))
-                   for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS]
-        return await _respond(send, response.status, response.body, headers)
+        if response.status in (204, 304):
+            return await _respond(send, response.status, b"", _response_headers(response.headers))
+        return await _respond(send, response.status, response.body, _response_headers(response.headers))
 
     async def _read_body(self, scope, receive) -> bytes:
         """The request body, refused with 413 as soon as it is known to exceed the limit."""
@@ -155,7 +168,7 @@ class Gateway:
             if not declared.isdigit():
                 raise BadRequest(f"content-length {declared!r} is not a number")
             if int(declared) > self.max_body:
-                raise self._too_large(int(declared))
+                raise self._too_large(f"{int(declared):,} bytes")
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -164,16 +177,13 @@ class Gateway:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                raise self._too_large(size)
+                raise self._too_large(f"more than {self.max_body:,} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _too_large(self, size: int) -> PayloadTooLarge:
-        return PayloadTooLarge(
-            f"the request body is {'at least ' if size else ''}{size:,} bytes; the limit is"
-            f" {self.max_body:,} bytes (--max-body)"
-        )
+    def _too_large(self, size: str) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the request body is {size}; the limit is {self.max_body:,} bytes (--max-body)")
 
     async def _send_error(self, send, err: DobjError) -> int:
         status = err.http_status
@@ -193,8 +203,7 @@ def local_path(scope) -> str:
     >>> local_path({"raw_path": b"/do/rpc/A/b%2Fc/m", "path": "/do/rpc/A/b/c/m", "root_path": "/do"})
     '/rpc/A/b%2Fc/m'
     """
-    raw = scope.get("raw_path")
-    path = raw.decode("latin-1").partition("?")[0] if raw else quote(scope["path"])
+    path = _raw_path(scope)
     root = quote(scope.get("root_path") or "")
     if root and path.startswith(root) and path[len(root):len(root) + 1] in ("", "/"):
         path = path[len(root):]
@@ -236,14 +245,36 @@ def _headers(scope) -> dict[str, str]:
     return out
 
 
+def _response_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """The headers a fetch() handler returned, as HTTP allows them (else an execution_error)."""
+    out = []
+    for name, value in headers.items():
+        if name.lower() in _DROPPED_HEADERS:
+            continue  # the server frames the body itself
+        value = str(value)
+        try:
+            if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value or "\0" in value:
+                raise ValueError
+            out.append((name.encode("latin-1"), value.encode("latin-1")))
+        except (ValueError, UnicodeEncodeError):
+            raise ExecutionError(
+                f"fetch() returned the header {name!r}: {value[:60]!r}, which HTTP cannot carry;"
+                " names are tokens, values are latin-1 text on one line"
+            ) from None
+    return out
+
+
 def _full_url(scope, query: str) -> str:
     host = _header(scope, b"host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]
+    return f"{scope.get('scheme', 'http')}://{host}{_raw_path(scope)}" + (f"?{query}" if query else "")
+
+
+def _raw_path(scope) -> str:
     raw = scope.get("raw_path")
-    path = raw.decode("latin-1").partition("?")[0] if raw else quote(scope["path"])
-    return f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
+    return raw.decode("latin-1").partition("?")[0] if raw else quote(scope["path"])
 
 
 async def _respond(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
@@ -261,7 +292,6 @@ async def _lifespan(receive, send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
 
 
 class Server:
@@ -374,19 +404,18 @@ class _Uvicorn(uvicorn.Server):
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (``port=0``: any free port)."""
+    sock = None
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
         # proto must say TCP: asyncio only turns Nagle off (TCP_NODELAY) on such sockets,
         # and with Nagle on every keep-alive response waits ~40 ms for a delayed ACK.
         sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(2048)
+        return sock
     except OSError as exc:
-        sock.close()
+        if sock is not None:
+            sock.close()
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    return sock
