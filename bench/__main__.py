@@ -8,6 +8,7 @@ import sys
 BENCHES = {
     "core": "bench.core",
     "http": "bench.http",
+    "soak": "bench.soak",
 }
 
 
