@@ -188,3 +188,27 @@ def test_invalid_object_names_are_refused(rt, name):
 
 def test_name_of_1024_utf8_bytes_is_allowed(rt):
     assert rt.get("THING", "é" * 512).hello("x") == "hello x"
+
+
+def test_turn_is_fifo_and_survives_a_cancelled_waiter():
+    from dobj.runtime.core import Turn
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        turn, order = Turn(), []
+        assert turn.take_now()
+
+        async def waiter(tag):
+            await turn.take(loop)
+            order.append(tag)
+            await asyncio.sleep(0)
+            turn.release()
+
+        tasks = [asyncio.ensure_future(waiter(t)) for t in "abc"]
+        await asyncio.sleep(0)
+        tasks[1].cancel()
+        turn.release()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return order, turn.busy
+
+    assert asyncio.run(scenario()) == (["a", "c"], False)

@@ -21,7 +21,6 @@ once, where they are caught, with ``raise ... from exc``. A JavaScript exception
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -132,6 +131,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     >>> did_you_mean("inc", ["increment", "fetch"])
     " (did you mean 'increment'?)"
     """
+    import difflib  # only when there is a mistake to explain: it is slow to import
+
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:

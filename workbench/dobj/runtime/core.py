@@ -18,6 +18,7 @@ import heapq
 import itertools
 import json
 import time
+from collections import deque
 from pathlib import Path
 
 from ..errors import (
@@ -68,6 +69,48 @@ def object_hex(namespace: str, name: str) -> str:
     return hashlib.sha256(f"{namespace}\0{name}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class Turn:
+    """A FIFO lock for the events of one object, free to take without awaiting.
+
+    Releasing hands the turn straight to the next waiter, so no later arrival can slip in.
+    """
+
+    __slots__ = ("busy", "waiters")
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.waiters: deque[asyncio.Future] = deque()
+
+    def take_now(self) -> bool:
+        """Take the turn if it is free and nobody waits; never blocks."""
+        if self.busy or self.waiters:
+            return False
+        self.busy = True
+        return True
+
+    async def take(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.take_now():
+            return
+        future = loop.create_future()
+        self.waiters.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the turn was handed over just as we were cancelled
+            else:
+                self.waiters.remove(future)
+            raise
+
+    def release(self) -> None:
+        while self.waiters:
+            future = self.waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+        self.busy = False
+
+
 class Actor:
     """One object identity and its (possibly absent) live instance."""
 
@@ -75,7 +118,7 @@ class Actor:
 
     def __init__(self, namespace: str, name: str, oid: int) -> None:
         self.namespace, self.name, self.oid = namespace, name, oid
-        self.lock = asyncio.Lock()
+        self.lock = Turn()
         self.gen = 0  # bumped whenever the instance is discarded
         self.live = False
         self.running: Event | None = None
@@ -363,34 +406,42 @@ class Core:
         """Run ``body(event)`` as an event of ``actor``: serialized, budgeted, committed."""
         if self.closed:
             raise RuntimeClosed("the runtime is closed")
-        async with actor.lock:
-            event.at_ms = self.clock.now_ms()
-            event.started = time.perf_counter()
-            event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
-            actor.running = event
-            self.inflight += 1
+        if not actor.lock.take_now():
+            await actor.lock.take(self.loop)
+        try:
+            return await self._run_turn(actor, event, body)
+        finally:
+            actor.lock.release()
+
+    async def _run_turn(self, actor: Actor, event: Event, body):
+        event.at_ms = self.clock.now_ms()  # when it starts running, not when it queued
+        event.started = time.perf_counter()
+        event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
+        actor.running = event
+        self.inflight += 1
+        try:
+            if not actor.live and event.kind not in ("storage", "evict"):
+                self._construct(actor, event)
+            result = await body(event)
+        except DobjError as err:
+            if isinstance(err, ScriptTimeout) or getattr(err, "oom", False):
+                self._discard(actor)
+            event.finish(error=err)
+            raise
+        except Exception as exc:  # a defect in dobj itself: still report it as an event
+            event.finish(error=ExecutionError(f"internal error: {type(exc).__name__}: {exc}"))
+            raise
+        else:
+            event.finish(result=result)
+            return result
+        finally:
+            actor.running = None
             try:
-                if not actor.live and event.kind not in ("storage", "evict"):
-                    self._construct(actor, event)
-                result = await body(event)
-            except DobjError as err:
-                if isinstance(err, ScriptTimeout) or getattr(err, "oom", False):
-                    self._discard(actor)
-                event.finish(error=err)
-                raise
-            except Exception as exc:  # a defect in dobj itself: still report it as an event
-                event.finish(error=ExecutionError(f"internal error: {type(exc).__name__}: {exc}"))
-                raise
-            else:
-                event.finish(result=result)
-                return result
-            finally:
-                actor.running = None
-                try:
+                if self.store.dirty:
                     await self._commit_point()
-                finally:
-                    self.inflight -= 1
-                    self.trace.add(event)
+            finally:
+                self.inflight -= 1
+                self.trace.add(event)
 
     def _construct(self, actor: Actor, event: Event) -> None:
         hexid = object_hex(actor.namespace, actor.name)
@@ -501,8 +552,6 @@ class Core:
     # -- commits ------------------------------------------------------------------------
     async def _commit_point(self) -> None:
         """Commit before a result leaves; events finishing together share one commit."""
-        if not self.store.dirty:
-            return
         if self.inflight <= 1 and self._commit_waiters is None:
             self.store.commit()
             return

@@ -53,6 +53,9 @@
     if (t === "function") throw new TypeError("a function is not JSON-serializable" + (key ? " (at key " + JSON.stringify(key) + ")" : ""));
     if (t === "symbol") throw new TypeError("a symbol is not JSON-serializable");
     if (t === "number" && !isFinite(value)) throw new TypeError(value + " is not JSON-serializable");
+    if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+      throw new TypeError("a " + value.constructor.name + " is not JSON-serializable; store an array or a plain object");
+    }
     return value;
   }
 
@@ -367,7 +370,12 @@
     invoke(oid, method, argsText, pid) {
       const inst = instances.get(oid);
       if (!callable(inst, method)) return "M";
-      return afterBlockers(oid, pid, encodeResult, () => inst[method](...JSON.parse(argsText)));
+      if (blockers.size !== 0 && blockers.has(oid)) {
+        return afterBlockers(oid, pid, encodeResult, () => inst[method](...JSON.parse(argsText)));
+      }
+      let r;
+      try { r = inst[method](...JSON.parse(argsText)); } catch (e) { return tag("E", errorText(e)); }
+      return track(r, pid, encodeResult);
     },
     fetch(oid, reqText, pid) {
       const inst = instances.get(oid);
