@@ -6,6 +6,7 @@ Routes::
          -> 200 {"ok":true,"result":R}
     ANY  /fetch/:namespace/:objectName/*path   -> the object's fetch(req), as it answered
     GET  /healthz                              -> 200 {"ok":true}
+    GET  /openapi.json                         -> the OpenAPI description of these routes
 
 Every failure is ``{"ok":false,"error":{"code":C,"message":M}}`` with the status of the
 :class:`~dobj.errors.DobjError` behind it; the mapping happens in one place,
@@ -42,7 +43,7 @@ logger = logging.getLogger("dobj.server")
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 ROUTES = ("POST /rpc/:namespace/:objectName/:method, ANY /fetch/:namespace/:objectName/*path,"
-          " GET /healthz")
+          " GET /healthz, GET /openapi.json")
 _JSON = [(b"content-type", b"application/json")]
 _DROPPED_HEADERS = frozenset(("content-length", "transfer-encoding", "connection"))
 _HANDLE_CACHE = 10_000
@@ -89,6 +90,7 @@ class Gateway:
         self.max_body = max_body
         self.dev_errors = dev_errors
         self._handles: dict[tuple[str, str], object] = {}
+        self._spec: tuple[dict, bytes] | None = None
 
     def _handle(self, namespace: str, name: str):
         """The object handle for two raw path segments (validated once, then cached)."""
@@ -131,20 +133,30 @@ class Gateway:
             return await self._rpc(parts[2:], scope, receive, send)
         if route == "fetch":
             return await self._fetch(parts[2:], path, scope, receive, send)
-        if path == "/healthz":
+        if path in ("/healthz", "/openapi.json"):
             if method not in ("GET", "HEAD"):
-                raise MethodNotAllowed(f"/healthz answers GET, not {method}", "GET, HEAD")
-            return await _respond(send, 200, b'{"ok":true}', _JSON)
+                raise MethodNotAllowed(f"{path} answers GET, not {method}", "GET, HEAD")
+            body = b'{"ok":true}' if path == "/healthz" else self._openapi()
+            return await _respond(send, 200, body, _JSON)
         raise NotFound(f"no route for {method} {path}; the routes are {ROUTES}")
+
+    def _openapi(self) -> bytes:
+        """The OpenAPI description for the bundle as it is loaded now."""
+        namespaces = {ns: info.methods for ns, info in self.runtime.namespaces.items()}
+        if self._spec is None or self._spec[0] != namespaces:
+            from . import __version__
+            from .openapi import openapi_spec
+
+            self._spec = (namespaces, json.dumps(openapi_spec(namespaces, version=__version__)).encode())
+        return self._spec[1]
 
     async def _rpc(self, parts: list[str], scope, receive, send) -> int:
         if len(parts) != 3 or not all(parts):
             raise BadRequest("malformed RPC path; use POST /rpc/:namespace/:objectName/:method")
         handle, method = self._handle(parts[0], parts[1]), _segment(parts[2])
         args = _rpc_arguments(await self._read_body(scope, receive))
-        result = await handle.acall(method, *args)
-        body = b'{"ok":true,"result":%s}' % json.dumps(result, separators=(",", ":")).encode()
-        return await _respond(send, 200, body, _JSON)
+        result = await handle.acall_json(method, args)
+        return await _respond(send, 200, b'{"ok":true,"result":%s}' % result.encode(), _JSON)
 
     async def _fetch(self, parts: list[str], path: str, scope, receive, send) -> int:
         if len(parts) < 2 or not parts[0]:
@@ -218,16 +230,24 @@ def _segment(text: str) -> str:
         raise BadRequest(f"path segment {text!r} is not UTF-8 once percent-decoded") from None
 
 
-def _rpc_arguments(body: bytes) -> list:
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _rpc_arguments(body: bytes) -> str:
+    """The body as the JSON text of an argument array, checked (an empty body is ``[]``)."""
     if not body.strip():
-        return []
+        return "[]"
     try:
-        args = json.loads(body)
+        text = body.decode("utf-8")
+        args = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise BadRequest("the body nests too deeply; send a flatter JSON array of arguments") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"the body is not JSON ({exc}); send a JSON array of arguments, like [3]") from None
     if not isinstance(args, list):
         raise BadRequest(f"the body must be a JSON array of arguments, like [3], not {type(args).__name__}")
-    return args
+    return text
 
 
 def _header(scope, name: bytes) -> str | None:
