@@ -80,3 +80,74 @@ def test_repl_killed_at_random_moments_loses_no_acknowledged_increment(tmp_path)
         assert acknowledged > previous, "the REPL made no progress before it was killed"
         assert count >= acknowledged
         previous = count
+
+
+def serve_command(data) -> list[str]:
+    return [sys.executable, "-m", "dobj.cli", "serve", str(SAMPLES / "counter.js"), "--port", "0",
+            "--data", str(data)]
+
+
+def start_server(data):
+    """A dobj serve subprocess; returns (process, port) once it listens."""
+    import re
+
+    proc = subprocess.Popen(serve_command(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    for line in proc.stdout:
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if found:
+            return proc, int(found.group(1))
+    raise AssertionError(f"dobj serve did not start: {proc.stderr.read()}")
+
+
+def load_until_killed(data, seconds: float, clients: int = 4) -> dict[str, int]:
+    """Increment several objects over keep-alive connections; kill -9 the server after
+    ``seconds``. Returns the last acknowledged value of each object."""
+    import http.client
+    import json
+
+    proc, port = start_server(data)
+    acknowledged: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def client(name):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            while True:
+                conn.request("POST", f"/rpc/COUNTER/{name}/increment", body=b"[1]")
+                reply = json.loads(conn.getresponse().read())
+                with lock:
+                    acknowledged[name] = reply["result"]
+        except (OSError, http.client.HTTPException, ValueError):
+            return  # the server died under us: what it answered before is what counts
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(f"c{i}",)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    proc.kill()
+    proc.wait()
+    for t in threads:
+        t.join(timeout=15)
+    proc.stdout.close()
+    proc.stderr.close()
+    return acknowledged
+
+
+@pytest.mark.slow
+def test_server_killed_at_random_moments_loses_no_acknowledged_write(tmp_path):
+    data = tmp_path / "data"
+    rng = random.Random(7)
+    for _ in range(KILLS):
+        acknowledged = load_until_killed(data, rng.uniform(0.5, 1.5))
+        assert acknowledged, "no request was answered before the kill"
+        with dobj.Runtime.load(SAMPLES / "counter.js", data=data) as rt:
+            for name, value in acknowledged.items():
+                assert rt.get("COUNTER", name).storage["count"] >= value, name
+        db = sqlite3.connect(data / "dobj.sqlite3")
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            db.close()
