@@ -271,3 +271,33 @@ def test_every_acknowledged_write_is_committed(bundle, tmp_path):
                 assert json.loads(value) == i
         finally:
             reader.close()
+
+
+def test_storage_cannot_be_forged_to_reach_another_object(load):
+    rt = load(
+        """
+        class A {
+          constructor(state) { this.s = state.storage; }
+          put(k, v) { this.s.put(k, v); }
+          forge() {
+            const out = [];
+            const Storage = this.s.constructor;
+            for (const attempt of [
+              () => new Storage({}, 1, 0, "A"),
+              () => Storage.prototype.get.call({}, "k"),
+              () => Reflect.construct(Storage, [undefined, 1, 0, "A"]),
+              () => Object.create(Storage.prototype).get("k"),
+            ]) {
+              try { out.push(JSON.stringify(attempt())); } catch (e) { out.push(e.name); }
+            }
+            return out;
+          }
+          read(k) { return this.s.get(k); }
+        }
+        exports.objects = { A };
+        """
+    )
+    rt.get("A", "victim").put("secret", "x")
+    assert rt.get("A", "thief").forge() == ["TypeError"] * 4
+    for key in ["secret", "../victim/secret", "victim\x00secret", "%", "\x01\"victim\""]:
+        assert rt.get("A", "thief").read(key) is None
