@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +62,8 @@ def read_source(path: Path) -> str:
 
 def read_manifest(path: str | Path) -> dict[str, str]:
     """``{namespace: export name}`` from a JSON or TOML manifest ``{"objects": {...}}``."""
+    import tomllib  # only for manifests: it is slow to import
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from importlib import resources
+from pathlib import Path
 
 try:
     import _quickjs
@@ -53,7 +53,7 @@ _CONTEXT_OFFSET = 24
 
 _FACTORY_HEAD = "(function (exports, module, require) {"
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
-_PRELUDE = resources.files(__package__).joinpath("prelude.js").read_text(encoding="utf-8")
+_PRELUDE = (Path(__file__).parent / "prelude.js").read_text(encoding="utf-8")
 
 Interrupted = quickjs.JSException
 
