@@ -608,63 +608,63 @@ class Core:
         store = self.store
         if op == "get":
             value = store.get(oid, check_key(key))
-            return "1" if value is None else "1" + value
+            return "" if value is None else value
         if op == "put":
             store.put(oid, key, text)
             event.written.append(key)
-            return "1"
+            return ""
         if op == "delete":
             existed = store.delete(oid, check_key(key))
             event.written.append(key)
-            return "1true" if existed else "1false"
+            return "true" if existed else "false"
         if op == "list":
-            return "1" + store.list_json(oid, text)
+            return store.list_json(oid, text)
         if op == "deleteAll":
             store.delete_all(oid)
             self.schedule.remove("alarm", oid)
             event.written.append("*")
-            return "1"
+            return ""
         if op == "begin":
-            return "1" + json.dumps(store.savepoint())
+            return json.dumps(store.savepoint())
         if op == "commit":
             store.release(key)
-            return "1"
+            return ""
         if op == "rollback":
             store.rollback_to(key)
             self._resync_alarm(oid)
-            return "1"
+            return ""
         if op == "setAlarm":
             due = float(text)
             store.set_alarm(oid, due, 0)
             self._schedule_alarm(oid, due)
-            return "1"
+            return ""
         if op == "getAlarm":
             row = store.get_alarm(oid)
-            return "1" if row is None else "1" + json.dumps(_num(row[0]))
+            return "" if row is None else json.dumps(_num(row[0]))
         if op == "deleteAlarm":
             store.delete_alarm(oid)
             self.schedule.remove("alarm", oid)
-            return "1"
+            return ""
         raise BadRequest(f"unknown storage operation {op!r}")
 
     def _host_timer(self, op: str, tid: int, text: str) -> str:
-        """setTimeout/setInterval/clearTimeout: replies "1" + the timer id."""
+        """setTimeout/setInterval/clearTimeout: replies with the timer id."""
         event = self.current
         if op == "clear":
             self.schedule.remove("timer", tid)
             entry = self.timers.pop(tid, None)
             if entry is not None:
                 entry[0].timers.discard(tid)
-            return "1"
+            return ""
         if event is None:
-            return "10"  # a timer outside any event has no object to run for; it never fires
+            return "0"  # a timer outside any event has no object to run for; it never fires
         actor = self.actors[(event.namespace, event.name)]
         if op != "again":
             if len(actor.timers) >= MAX_TIMERS:
                 raise BadRequest(f"{actor.path} has {MAX_TIMERS:,} pending timers; clear some first")
             tid = next(self._timer_ids)
         self._schedule_timer(tid, actor, float(text), event)
-        return f"1{tid}"
+        return str(tid)
 
     def _schedule_timer(self, tid: int, actor: Actor, delay_ms: float, event: Event | None) -> None:
         self.timers[tid] = (actor, actor.gen, event)

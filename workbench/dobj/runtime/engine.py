@@ -116,7 +116,7 @@ class Engine:
     def expose(self, name: str, fn: Callable[..., object], *, reply: bool = True) -> None:
         """Make ``fn`` callable from JavaScript as the global ``name``.
 
-        With ``reply`` the wrapper returns ``"0" + error JSON`` when ``fn`` raises, which
+        With ``reply`` the wrapper returns ``"!" + error JSON`` when ``fn`` raises, which
         the prelude turns into a JavaScript error; nothing ever escapes into the engine.
         """
 
@@ -124,10 +124,10 @@ class Engine:
             try:
                 return fn(*args)
             except DobjError as err:
-                return "0" + json.dumps({"code": err.code, "message": err.message}) if reply else None
+                return "!" + json.dumps({"code": err.code, "message": err.message}) if reply else None
             except BaseException as exc:  # noqa: BLE001 - an escaping error poisons the context
                 info = {"code": "execution_error", "message": f"{type(exc).__name__}: {exc}"}
-                return "0" + json.dumps(info) if reply else None
+                return "!" + json.dumps(info) if reply else None
 
         self.ctx.add_callable(name, safe)
 

@@ -59,7 +59,9 @@
     return value;
   }
 
-  function toJSONText(value, what, code) {
+  const valueLabel = (key) => "the value for " + JSON.stringify(key).slice(0, 80);
+
+  function toJSONText(value, what, code, detail) {
     const t = typeof value;
     if (t === "string" || t === "boolean" || value === null || (t === "number" && isFinite(value))) {
       return JSON.stringify(value);  // the common case needs no replacer
@@ -69,7 +71,7 @@
       if (text === undefined) throw new TypeError("undefined is not JSON-serializable");
       return text;
     } catch (e) {
-      const label = typeof what === "function" ? what() : what;
+      const label = typeof what === "function" ? what(detail) : what;
       throw codedError(code, label + " is not JSON-serializable: " + (e && e.message), "TypeError");
     }
   }
@@ -81,10 +83,11 @@
     return codedError(info.code, info.message, info.name || "Error");
   }
 
-  // A host reply is "1" + JSON (or "1" alone for undefined), or "0" + error JSON.
+  // A host reply is JSON, "" for undefined, or "!" + error JSON ("!" never starts JSON).
   function unwrap(reply) {
-    if (reply.charCodeAt(0) === 49) return reply.length === 1 ? undefined : JSON.parse(reply.slice(1));
-    throw hostError(reply.slice(1));
+    if (reply === "") return undefined;
+    if (reply.charCodeAt(0) === 33) throw hostError(reply.slice(1));
+    return JSON.parse(reply);
   }
 
   function checkKey(key) {
@@ -103,7 +106,7 @@
     get(key) { return unwrap(hs("get", this.#oid, this.#gen, keyOut(checkKey(key)), "")); }
     put(key, value) {
       checkKey(key);
-      const text = toJSONText(value, () => "the value for " + JSON.stringify(key).slice(0, 80), "bad_request");
+      const text = toJSONText(value, valueLabel, "bad_request", key);
       unwrap(hs("put", this.#oid, this.#gen, keyOut(key), flat(text)));
     }
     delete(key) { return unwrap(hs("delete", this.#oid, this.#gen, keyOut(checkKey(key)), "")); }
@@ -160,7 +163,7 @@
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
     const refused = host.stub(id, flat(JSON.stringify([namespace, name, method])), flat(text));
-    if (refused) {
+    if (refused) {  // "!" + why
       pendingStubs.delete(id);
       return Promise.reject(hostError(refused.slice(1)));
     }
@@ -374,7 +377,7 @@
         return afterBlockers(oid, pid, encodeResult, () => inst[method](...JSON.parse(argsText)));
       }
       let r;
-      try { r = inst[method](...JSON.parse(argsText)); } catch (e) { return tag("E", errorText(e)); }
+      try { r = inst[method].apply(inst, JSON.parse(argsText)); } catch (e) { return tag("E", errorText(e)); }
       return track(r, pid, encodeResult);
     },
     fetch(oid, reqText, pid) {
