@@ -4,6 +4,8 @@ A page's fenced code blocks are examples, and each kind runs the way a reader wo
 
 - ```` ```python ````: executed in order, one namespace per page, with the repository root as
   the working directory; a line ``EXPR  # -> LITERAL`` also asserts ``EXPR == LITERAL``.
+  A block that starts with ``In [n]:`` is an IPython session instead: its cells run in a
+  real IPython shell and must show the outputs under them (see :mod:`ipysession`).
 - ```` ```js ```` that define ``exports.objects``: loaded as bundles (fragments are prose).
 - ```` ```console ```` / ```` ```sh ````: ``$ COMMAND`` lines (plain lines in ``sh``) with the
   output that follows them. ``dobj-repl`` commands run through the real CLI, ``dobj serve``
@@ -137,6 +139,7 @@ class Page:
         self.server: subprocess.Popen | None = None
         self.port: int | None = None
         self.namespace: dict = {"__name__": "__doc_example__"}
+        self.session = None  # the page's IPython shell, opened by its first session block
 
     # -- python ------------------------------------------------------------------------
     def run_python(self, block: Block) -> None:
@@ -154,6 +157,16 @@ class Page:
             close = getattr(value, "close", None)
             if type(value).__name__ == "Runtime" and callable(close):
                 close()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def run_session(self, block: Block) -> None:
+        from ipysession import Session
+
+        if self.session is None:
+            self.session = Session(self.path.name, self.workdir / "session")
+        self.session.check(block)
 
     # -- js ----------------------------------------------------------------------------
     def run_js(self, block: Block) -> None:
@@ -269,6 +282,11 @@ def _with_asserts(line: str) -> str:
     return f"{indent}assert ({expr}) == {expected!r}, {expr!r} + ' is not ' + {claim!r}"
 
 
+def is_session(block: Block) -> bool:
+    """Whether a block is an IPython session (``In [n]: ...``) rather than plain Python."""
+    return block.lang == "python" and block.text.startswith("In [")
+
+
 def run_page(path: Path) -> int:
     """Run every example of one page; returns how many blocks ran."""
     ran = 0
@@ -278,7 +296,9 @@ def run_page(path: Path) -> int:
             for block in blocks(path):
                 if block.no_run:
                     continue
-                if block.lang == "python":
+                if is_session(block):
+                    page.run_session(block)
+                elif block.lang == "python":
                     page.run_python(block)
                 elif block.lang == "js":
                     page.run_js(block)

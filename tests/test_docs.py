@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import doctest
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import ipysession
 from docblocks import blocks, commands, normalize, run_page
+from ipysession import cells, comparable
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-# Pages whose examples are in a form the runner does not execute yet, and why.
-NOT_RUN = {
-    "notebook.md": "its examples are IPython sessions (In [n]: / Out[n]:), not plain Python",
-}
 
 
 @pytest.mark.slow
@@ -42,8 +41,6 @@ def test_every_page_is_in_the_nav_and_linked_from_the_index():
 @pytest.mark.slow
 @pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
 def test_every_example_in_the_page_runs(page):
-    if page.name in NOT_RUN:
-        pytest.skip(NOT_RUN[page.name])
     run_page(page)
 
 
@@ -93,6 +90,37 @@ def test_a_command_the_tests_cannot_run_fails_unless_marked(tmp_path):
     md = tmp_path / "page.md"
     md.write_text("```sh\nrm -rf /tmp/nothing-here\n```\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="no-run"):
+        run_page(md)
+
+
+def test_ipython_session_blocks_split_into_cells_with_their_output(tmp_path):
+    md = tmp_path / "page.md"
+    md.write_text("```python\nIn [1]: x = 1\n   ...: x + 1\nOut[1]: 2\n\n"
+                  "In [2]: %dobj nonsense\nUsageError: unknown command\n```\n", encoding="utf-8")
+    (block,) = blocks(md)
+    first, second = cells(block)
+    assert (first.number, first.source, first.output) == (1, "x = 1\nx + 1", ["Out[1]: 2", ""])
+    assert (second.number, second.source) == (2, "%dobj nonsense")
+    assert second.output == ["UsageError: unknown command"]
+
+
+def test_output_comparison_keeps_a_timelines_lanes_and_event_counts_not_their_places():
+    page = ("ACCOUNT/a  1111 333\nLEDGER/l    22  44\n           0 ms   9.5 ms\n"
+            "clock: 2026-01-02T03:04:05.678Z")
+    now = ("LEDGER/l   1 333333\nACCOUNT/a    2222 4\n           0 ms      31 ms\n"
+           "clock: 2027-11-29T15:10:08.071Z")
+    assert comparable(page) == comparable(now)
+    assert comparable(page) != comparable(now.replace("2222 4", "2222"))
+    failed, tried = doctest.testmod(ipysession)
+    assert tried > 0 and failed == 0
+
+
+def test_a_wrong_output_in_an_ipython_session_fails(tmp_path):
+    md = tmp_path / "page.md"
+    md.write_text("```python\nIn [1]: %load_ext dobj\n\nIn [2]: %dobj load ../samples/counter.js\n"
+                  "Out[2]: loaded counter.js: COUNTER (Counter)\n\n"
+                  "In [3]: %dobj COUNTER/a.increment(2)\nOut[3]: 3\n```\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"In \[3\] shows something else"):
         run_page(md)
 
 
