@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import dobj
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+# Longer fuzz, property and crash runs than CI's: DOBJ_TEST_SCALE=20 pytest -m slow
+SCALE = max(1, int(os.environ.get("DOBJ_TEST_SCALE", "1")))
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import time
 import pytest
 
 import dobj
-from conftest import SAMPLES
+from conftest import SAMPLES, SCALE
 
-KILLS = 5
+KILLS = 5 * SCALE
 
 
 def repl_command(data) -> list[str]:

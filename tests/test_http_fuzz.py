@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dobj
+from conftest import SCALE
 from dobj.server import Server
 
 BUNDLE = r"""
@@ -144,7 +145,7 @@ extra_headers = st.dictionaries(st.sampled_from(["content-type", "x-custom", "ac
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(method=methods, target=targets, body=bodies, headers=extra_headers)
 def test_every_request_gets_a_documented_answer(server, method, target, body, headers):
     status, response_headers, response_body = exchange(server.port, request(method, target, body, headers))

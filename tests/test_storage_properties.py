@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dobj
+from conftest import SCALE
 from dobj.runtime.storage import MAX_KEY_BYTES, MAX_VALUE_BYTES
 
 BUNDLE = """
@@ -119,7 +120,7 @@ def check(rt, model, batch):
         k.isdigit() for k in model)  # integer-like keys come first in a JavaScript object
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=40 * SCALE, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
