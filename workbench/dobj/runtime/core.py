@@ -79,7 +79,7 @@ class Turn:
 
     def __init__(self) -> None:
         self.busy = False
-        self.waiters: deque[asyncio.Future] = deque()
+        self.waiters: deque[asyncio.Future] | None = None  # made on first contention
 
     def take_now(self) -> bool:
         """Take the turn if it is free and nobody waits; never blocks."""
@@ -92,6 +92,8 @@ class Turn:
         if self.take_now():
             return
         future = loop.create_future()
+        if self.waiters is None:
+            self.waiters = deque()
         self.waiters.append(future)
         try:
             await future
