@@ -234,13 +234,16 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+_ARGUMENTS = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _rpc_arguments(body: bytes) -> str:
     """The body as the JSON text of an argument array, checked (an empty body is ``[]``)."""
     if not body.strip():
         return "[]"
     try:
         text = body.decode("utf-8")
-        args = json.loads(text, parse_constant=_no_constant)
+        args = _ARGUMENTS.decode(text)
     except RecursionError:
         raise BadRequest("the body nests too deeply; send a flatter JSON array of arguments") from None
     except (UnicodeDecodeError, ValueError) as exc:

@@ -410,17 +410,25 @@ class Core:
             raise RuntimeClosed("the runtime is closed")
         if not actor.lock.take_now():
             await actor.lock.take(self.loop)
+        self.inflight += 1
         try:
             return await self._run_turn(actor, event, body)
         finally:
+            # The object's next event may start now; this one's result still waits for
+            # the commit, which then holds the writes of both if they share it.
             actor.lock.release()
+            try:
+                if self.store.dirty:
+                    await self._commit_point()
+            finally:
+                self.inflight -= 1
+                self.trace.add(event)
 
     async def _run_turn(self, actor: Actor, event: Event, body):
         event.at_ms = self.clock.now_ms()  # when it starts running, not when it queued
         event.started = time.perf_counter()
         event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
         actor.running = event
-        self.inflight += 1
         try:
             if not actor.live and event.kind not in ("storage", "evict"):
                 self._construct(actor, event)
@@ -438,12 +446,6 @@ class Core:
             return result
         finally:
             actor.running = None
-            try:
-                if self.store.dirty:
-                    await self._commit_point()
-            finally:
-                self.inflight -= 1
-                self.trace.add(event)
 
     def _construct(self, actor: Actor, event: Event) -> None:
         hexid = object_hex(actor.namespace, actor.name)
@@ -553,8 +555,12 @@ class Core:
 
     # -- commits ------------------------------------------------------------------------
     async def _commit_point(self) -> None:
-        """Commit before a result leaves; events finishing together share one commit."""
-        if self.inflight <= 1 and self._commit_waiters is None:
+        """Commit before a result leaves; events finishing together share one commit.
+
+        On a loop that runs on its own (a server), the commit waits for the end of the
+        loop's current round, so that every event finishing in that round shares it.
+        """
+        if self._commit_waiters is None and (self.inflight <= 1 and not self.loop.is_running()):
             self.store.commit()
             return
         if self._commit_waiters is None:
