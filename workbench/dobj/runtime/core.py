@@ -508,10 +508,15 @@ class Core:
         """Deliver a request to ``fetch(req)``; returns ``{status, headers, kind, body}``."""
         actor = self.actor(namespace, name)
         event = self.new_event(actor, "fetch", request["method"], json.dumps(request["path"]))
-        request_text = json.dumps(request)
+        args = (actor.oid, request["method"], request["url"], request["path"], request["query"],
+                json.dumps(request["headers"]), request["body"], request["rawBody"])
 
         async def body(ev: Event) -> dict:
-            return json.loads(await self._call_handler(ev, "fetch", actor.oid, request_text))
+            head, _, body = (await self._call_handler(ev, "fetch", *args)).partition("\n")
+            status, headers, kind = json.loads(head)
+            if kind.endswith("/escaped"):
+                kind, body = kind[: -len("/escaped")], json.loads(body)
+            return {"status": status, "headers": headers, "kind": kind, "body": body}
 
         return await self.run(actor, event, body)
 

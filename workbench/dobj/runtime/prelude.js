@@ -295,15 +295,15 @@
     return out;
   }
 
-  function makeRequest(q) {
-    const raw = latin1ToBytes(q.rawBody);
-    const req = { method: q.method, url: q.url, path: q.path, query: q.query, headers: q.headers, body: q.body, rawBody: raw };
-    Object.defineProperties(req, {
-      text: { value: async () => (q.body === undefined || q.body === null ? "" : q.body) },
-      json: { value: async () => JSON.parse(q.body) },
-      arrayBuffer: { value: async () => raw.buffer },
-    });
-    return req;
+  // The req of fetch(req): plain fields, plus the body readers of a Fetch API Request.
+  class DobjRequest {
+    constructor(method, url, path, query, headersText, text, raw) {
+      this.method = method; this.url = url; this.path = path; this.query = query;
+      this.headers = JSON.parse(headersText); this.body = text; this.rawBody = latin1ToBytes(raw);
+    }
+    async text() { return this.body === null ? "" : this.body; }
+    async json() { return JSON.parse(this.body); }
+    async arrayBuffer() { return this.rawBody.buffer; }
   }
 
   function encodeResponse(r) {
@@ -319,7 +319,10 @@
     else if (body instanceof ArrayBuffer) { body = bytesToLatin1(new Uint8Array(body)); kind = "bytes"; }
     else if (ArrayBuffer.isView(body)) { body = bytesToLatin1(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)); kind = "bytes"; }
     else { body = toJSONText(body, "the response body", "execution_error"); kind = "json"; }
-    return JSON.stringify({ status, headers, kind, body });
+    // "[status, headers, kind]\n" then the body as it is (JSON-escaped if it holds a NUL,
+    // which would cut it on its way to Python).
+    if (body.indexOf("\0") !== -1) { body = JSON.stringify(body); kind += "/escaped"; }
+    return JSON.stringify([status, headers, kind]) + "\n" + body;
   }
 
   return {
@@ -380,10 +383,11 @@
       try { r = inst[method].apply(inst, JSON.parse(argsText)); } catch (e) { return tag("E", errorText(e)); }
       return track(r, pid, encodeResult);
     },
-    fetch(oid, reqText, pid) {
+    fetch(oid, method, url, path, query, headersText, text, raw, pid) {
       const inst = instances.get(oid);
       if (typeof inst.fetch !== "function") return "M";
-      return afterBlockers(oid, pid, encodeResponse, () => inst.fetch(makeRequest(JSON.parse(reqText))));
+      return afterBlockers(oid, pid, encodeResponse,
+        () => inst.fetch(new DobjRequest(method, url, path, query, headersText, text, raw)));
     },
     alarm(oid, retryCount, pid) {
       const inst = instances.get(oid);
