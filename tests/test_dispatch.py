@@ -191,7 +191,7 @@ def test_name_of_1024_utf8_bytes_is_allowed(rt):
 
 
 def test_turn_is_fifo_and_survives_a_cancelled_waiter():
-    from dobj.runtime.core import Turn
+    from dobj.runtime.actors import Turn
 
     async def scenario():
         loop = asyncio.get_running_loop()

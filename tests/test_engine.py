@@ -1,6 +1,5 @@
 """The engine layer: the ctypes layout guard and the traps of the binding it works around."""
 
-import ctypes
 import subprocess
 import sys
 

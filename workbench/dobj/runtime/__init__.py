@@ -6,7 +6,8 @@ it never prints: it returns values and raises :class:`dobj.DobjError`.
 
 from .bundle import ClassInfo, namespace_for
 from .clock import format_ms, parse_duration, parse_instant
-from .runtime import Clock, ObjectHandle, Response, Runtime, StorageView
+from .handles import Clock, ObjectHandle, Response, StorageView, build_request
+from .runtime import Runtime
 from .trace import Event
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Response",
     "Runtime",
     "StorageView",
+    "build_request",
     "format_ms",
     "namespace_for",
     "parse_duration",

@@ -13,12 +13,9 @@ queue before returning, so no JavaScript of one event is ever left for another t
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import heapq
 import itertools
 import json
 import time
-from collections import deque
 from pathlib import Path
 
 from ..errors import (
@@ -34,140 +31,24 @@ from ..errors import (
     from_code,
 )
 from . import bundle as bundles
-from .clock import ManualClock, RealClock, format_ms
+from .actors import Actor, check_name, object_hex
+from .clock import ManualClock, RealClock
 from .engine import Engine, split_exception
+from .hostcalls import HostCalls
 from .storage import Store, check_key
+from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
 
-MAX_NAME_BYTES = 1024
 # Codes a JavaScript error keeps when it escapes a handler (storage errors keep theirs);
 # anything else, a failed stub call included, is the handler's execution_error.
 _KEPT_CODES = frozenset({"bad_request", "payload_too_large", "storage_error", "execution_error"})
-ALARM_RETRIES = 6
-MAX_TIMERS = 10_000  # pending timers per object
 _OBJECT_PROTOTYPE = frozenset(
     "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
     " hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
 )
 
 
-def check_name(name: str) -> str:
-    """Refuse an object name the contract does not allow, saying why."""
-    if not isinstance(name, str) or not name:
-        raise BadRequest("object names are non-empty strings")
-    if name in (".", ".."):
-        raise BadRequest(f"{name!r} is not a valid object name")
-    if any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise BadRequest(f"object name {name!r} contains '/', '\\' or a control character")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise BadRequest(f"object name is longer than {MAX_NAME_BYTES} bytes")
-    return name
-
-
-def object_hex(namespace: str, name: str) -> str:
-    """``state.id.toString()``: lowercase hex SHA-256 of ``namespace + "\\0" + name``."""
-    return hashlib.sha256(f"{namespace}\0{name}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class Turn:
-    """A FIFO lock for the events of one object, free to take without awaiting.
-
-    Releasing hands the turn straight to the next waiter, so no later arrival can slip in.
-    """
-
-    __slots__ = ("busy", "waiters")
-
-    def __init__(self) -> None:
-        self.busy = False
-        self.waiters: deque[asyncio.Future] | None = None  # made on first contention
-
-    def take_now(self) -> bool:
-        """Take the turn if it is free and nobody waits; never blocks."""
-        if self.busy or self.waiters:
-            return False
-        self.busy = True
-        return True
-
-    async def take(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self.take_now():
-            return
-        future = loop.create_future()
-        if self.waiters is None:
-            self.waiters = deque()
-        self.waiters.append(future)
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()  # the turn was handed over just as we were cancelled
-            else:
-                self.waiters.remove(future)
-            raise
-
-    def release(self) -> None:
-        while self.waiters:
-            future = self.waiters.popleft()
-            if not future.done():
-                future.set_result(None)
-                return
-        self.busy = False
-
-
-class Actor:
-    """One object identity and its (possibly absent) live instance."""
-
-    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers")
-
-    def __init__(self, namespace: str, name: str, oid: int) -> None:
-        self.namespace, self.name, self.oid = namespace, name, oid
-        self.lock = Turn()
-        self.gen = 0  # bumped whenever the instance is discarded
-        self.live = False
-        self.running: Event | None = None
-        self.timers: set[int] = set()
-
-    @property
-    def path(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-
-class Schedule:
-    """Alarms and timers ordered by due time (ms on the runtime clock)."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, str, int]] = []
-        self._live: dict[tuple[str, int], int] = {}
-        self._seq = itertools.count()
-
-    def add(self, kind: str, key: int, due_ms: float) -> None:
-        seq = next(self._seq)
-        self._live[(kind, key)] = seq
-        heapq.heappush(self._heap, (due_ms, seq, kind, key))
-
-    def remove(self, kind: str, key: int) -> None:
-        self._live.pop((kind, key), None)
-
-    def _trim(self) -> None:
-        while self._heap and self._live.get(self._heap[0][2:]) != self._heap[0][1]:
-            heapq.heappop(self._heap)
-
-    def next_due(self) -> float | None:
-        self._trim()
-        return self._heap[0][0] if self._heap else None
-
-    def pop_due(self, upto_ms: float) -> tuple[float, str, int] | None:
-        self._trim()
-        if not self._heap or self._heap[0][0] > upto_ms:
-            return None
-        due, _, kind, key = heapq.heappop(self._heap)
-        del self._live[(kind, key)]
-        return due, kind, key
-
-    def __len__(self) -> int:
-        return len(self._live)
-
-
-class Core:
+class Core(Timekeeping, HostCalls):
     """All runtime state; every method runs on the runtime's loop thread."""
 
     def __init__(
@@ -588,281 +469,7 @@ class Core:
             if not f.done():
                 f.set_result(None)
 
-    # -- host functions (called from JavaScript; must not enter JavaScript) --------------
-    def _host_settle(self, pid: int, text: str) -> None:
-        future = self._waiting.get(pid)
-        if future is not None:
-            if not future.done():
-                future.set_result(text)
-        elif pid in self._expecting:  # settled during its own entry: the fast path
-            self._settled[pid] = text
-        # else: the event gave up on it (timeout); the outcome is dropped
-
-    def _host_console(self, level: str, text: str) -> None:
-        line = (level, text)
-        if self.current is not None:
-            self.current.console.append(line)
-        else:
-            self.load_console.append(line)
-
-    def _host_storage(self, op: str, oid: int, gen: int, key: str, text: str) -> str:
-        if key[:1] == "\x01":
-            key = json.loads(key[1:])
-        event = self.current
-        if event is None or event.oid != oid or event.done:
-            actor = self.by_oid.get(oid)
-            where = actor.path if actor else "another object"
-            raise StorageError(f"the storage of {where} can only be used by an event of that object")
-        if self.by_oid[oid].gen != gen:
-            raise StorageError(
-                "this instance was discarded (after a timeout, evict or reload);"
-                " its storage is closed and nothing it writes is kept"
-            )
-        store = self.store
-        if op == "get":
-            value = store.get(oid, check_key(key))
-            return "" if value is None else value
-        if op == "put":
-            store.put(oid, key, text)
-            event.written.append(key)
-            return ""
-        if op == "delete":
-            existed = store.delete(oid, check_key(key))
-            event.written.append(key)
-            return "true" if existed else "false"
-        if op == "list":
-            return store.list_json(oid, text)
-        if op == "deleteAll":
-            store.delete_all(oid)
-            self.schedule.remove("alarm", oid)
-            event.written.append("*")
-            return ""
-        if op == "begin":
-            return json.dumps(store.savepoint())
-        if op == "commit":
-            store.release(key)
-            return ""
-        if op == "rollback":
-            store.rollback_to(key)
-            self._resync_alarm(oid)
-            return ""
-        if op == "setAlarm":
-            due = float(text)
-            store.set_alarm(oid, due, 0)
-            self._schedule_alarm(oid, due)
-            return ""
-        if op == "getAlarm":
-            row = store.get_alarm(oid)
-            return "" if row is None else json.dumps(_num(row[0]))
-        if op == "deleteAlarm":
-            store.delete_alarm(oid)
-            self.schedule.remove("alarm", oid)
-            return ""
-        raise BadRequest(f"unknown storage operation {op!r}")
-
-    def _host_timer(self, op: str, tid: int, text: str) -> str:
-        """setTimeout/setInterval/clearTimeout: replies with the timer id."""
-        event = self.current
-        if op == "clear":
-            self.schedule.remove("timer", tid)
-            entry = self.timers.pop(tid, None)
-            if entry is not None:
-                entry[0].timers.discard(tid)
-            return ""
-        if event is None:
-            return "0"  # a timer outside any event has no object to run for; it never fires
-        actor = self.actors[(event.namespace, event.name)]
-        if op != "again":
-            if len(actor.timers) >= MAX_TIMERS:
-                raise BadRequest(f"{actor.path} has {MAX_TIMERS:,} pending timers; clear some first")
-            tid = next(self._timer_ids)
-        self._schedule_timer(tid, actor, float(text), event)
-        return str(tid)
-
-    def _schedule_timer(self, tid: int, actor: Actor, delay_ms: float, event: Event | None) -> None:
-        self.timers[tid] = (actor, actor.gen, event)
-        actor.timers.add(tid)
-        self.schedule.add("timer", tid, self.clock.now_ms() + delay_ms)
-        self._rearm()
-
-    def _host_stub(self, call_id: int, names: str, args_text: str) -> str:
-        namespace, name, method = json.loads(names)
-        caller = self.current
-        if caller is None:
-            raise BadRequest("stub calls can only be made while handling an event")
-        target = self.actor(namespace, name)
-        chain, link = [], caller
-        while link is not None:
-            chain.append(f"{link.namespace}/{link.name}")
-            if (link.namespace, link.name) == (namespace, name):
-                path = " -> ".join(reversed(chain)) + f" -> {target.path}"
-                raise BadRequest(
-                    f"stub call {path}.{method}() would deadlock: {target.path} is waiting for this call"
-                    " to finish; call the method directly (this.method()) or restructure the calls"
-                )
-            link = link.parent
-        task = self.loop.create_task(self._stub_call(caller, call_id, namespace, name, method, args_text))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return ""
-
-    async def _stub_call(self, caller: Event, call_id: int, namespace: str, name: str,
-                         method: str, args_text: str) -> None:
-        try:
-            reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller)
-        except DobjError as err:
-            reply = "E" + json.dumps({"code": err.code, "message": err.message, "name": err.js_name or "Error"})
-        if caller.done or self.closed:
-            return
-        actor = self.actors[(caller.namespace, caller.name)]
-        if actor.running is caller:
-            self._enter(caller, self.glue["settleStub"], call_id, reply)
-
-    # -- alarms and timers ----------------------------------------------------------------
-    def _schedule_alarm(self, oid: int, due_ms: float) -> None:
-        self.schedule.add("alarm", oid, due_ms)
-        self._rearm()
-
-    def _resync_alarm(self, oid: int) -> None:
-        row = self.store.get_alarm(oid)
-        if row is None:
-            self.schedule.remove("alarm", oid)
-        else:
-            self._schedule_alarm(oid, row[0])
-
-    def _rearm(self) -> None:
-        """Wake the loop when the next alarm or timer is due.
-
-        With the manual clock only what is due already (a zero delay, an alarm in the past)
-        runs by itself; the rest waits for the clock to be advanced.
-        """
-        if self.closed:
-            return
-        due = self.schedule.next_due()
-        if self._wakeup is not None:
-            self._wakeup.cancel()
-            self._wakeup = None
-        if due is None:
-            return
-        delay = (due - self.clock.now_ms()) / 1000.0
-        if not self.clock.manual:
-            self._wakeup = self.loop.call_later(max(0.0, delay), self._wake)
-        elif delay <= 0:
-            self._wakeup = self.loop.call_soon(self._wake)
-
-    def _wake(self) -> None:
-        self._wakeup = None
-        if self.closed:
-            return
-        now = self.clock.now_ms()
-        while (item := self.schedule.pop_due(now)) is not None:
-            task = self.loop.create_task(self._deliver(item[1], item[2]))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        self._rearm()
-
-    async def advance_to(self, target_ms: float) -> list[Event]:
-        """Move the manual clock to ``target_ms``, delivering everything due on the way."""
-        if not self.clock.manual:
-            raise BadRequest("the clock is real time; it cannot be moved (start with the manual clock)")
-        if target_ms < self.clock.now_ms():
-            raise BadRequest(f"the clock cannot go back: it is {format_ms(self.clock.now_ms())}")
-        delivered: list[Event] = []
-        while (item := self.schedule.pop_due(target_ms)) is not None:
-            due, kind, key = item
-            self.clock.set_ms(max(due, self.clock.now_ms()))
-            event = await self._deliver(kind, key)
-            if event is not None:
-                delivered.append(event)
-            await asyncio.sleep(0)
-        self.clock.set_ms(target_ms)
-        return delivered
-
-    async def _deliver(self, kind: str, key: int) -> Event | None:
-        if kind == "alarm":
-            return await self._deliver_alarm(key)
-        return await self._deliver_timer(key)
-
-    async def _deliver_timer(self, tid: int) -> Event | None:
-        entry = self.timers.pop(tid, None)
-        if entry is None:
-            return None
-        actor, gen, owner = entry
-        actor.timers.discard(tid)
-        if actor.gen != gen:
-            return None
-        if owner is not None and actor.running is owner:
-            # The event that set the timer is still running: the callback is part of it.
-            event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]), parent=owner)
-            event.started = time.perf_counter()
-            self._fire(owner, tid)
-            event.finish()
-            self.trace.add(event)
-            return event
-        event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]))
-
-        async def body(ev: Event):
-            if actor.gen == gen:
-                self._fire(ev, tid)
-            else:
-                self.glue["dropTimers"](json.dumps([tid]))
-
-        try:
-            await self.run(actor, event, body)
-        except DobjError:
-            pass
-        return event
-
-    def _fire(self, event: Event, tid: int) -> None:
-        reply = self._enter(event, self.glue["fireTimer"], tid)
-        if reply:
-            info = json.loads(reply[1:])
-            event.console.append(("error", f"Uncaught in timer: {info.get('name')}: {info.get('message')}"))
-
-    async def _deliver_alarm(self, oid: int) -> Event | None:
-        actor = self.by_oid.get(oid)
-        if actor is None:
-            namespace, name = self.store.object_name(oid)
-            if namespace not in self.classes:
-                return None  # the bundle no longer has this namespace; the alarm waits
-            actor = self.actor(namespace, name)
-        row = self.store.get_alarm(oid)
-        if row is None:
-            return None
-        retry = row[1]
-        event = self.new_event(actor, "alarm", "alarm", json.dumps([{"retryCount": retry, "isRetry": retry > 0}]))
-
-        async def body(ev: Event):
-            current = self.store.get_alarm(oid)
-            if current is None or current[0] > self.clock.now_ms():
-                return None  # deleted or moved while this delivery waited
-            self.store.delete_alarm(oid)
-            try:
-                return await self._call_handler(ev, "alarm", oid, retry)
-            except DobjError:
-                if self.store.get_alarm(oid) is None and retry < ALARM_RETRIES:
-                    due = self.clock.now_ms() + 2000.0 * (2 ** retry)
-                    self.store.set_alarm(oid, due, retry + 1)
-                    self._schedule_alarm(oid, due)
-                elif self.store.get_alarm(oid) is None:
-                    ev.console.append(("error", f"alarm failed {retry + 1} times; dropped"))
-                raise
-
-        try:
-            await self.run(actor, event, body)
-        except DobjError:
-            pass
-        return event
-
     # -- views ----------------------------------------------------------------------------
-    def alarms(self) -> list[tuple[str, str, float, int]]:
-        """Every scheduled alarm: (namespace, name, due ms, retry count)."""
-        out = []
-        for oid, due, retry in self.store.all_alarms():
-            namespace, name = self.store.object_name(oid)
-            out.append((namespace, name, due, retry))
-        return out
-
     def object_paths(self) -> list[tuple[str, str]]:
         """Every object that is live or has storage."""
         names = {(a.namespace, a.name) for a in self.actors.values() if a.live}
@@ -891,8 +498,3 @@ class Core:
                 await asyncio.wait(list(self._tasks))
             else:
                 await asyncio.sleep(0)
-
-
-def _num(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
