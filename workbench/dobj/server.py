@@ -165,9 +165,10 @@ class Gateway:
         rest = "/" + "/".join(parts[2:]).replace("#", "%23")
         query = scope.get("query_string", b"").decode("latin-1")
         body = await self._read_body(scope, receive)
+        headers = _headers(scope)
         response = await handle.afetch(
-            rest + ("?" + query if query else ""), method=scope["method"], headers=_headers(scope),
-            body=body, url=_full_url(scope, query),
+            rest, query=query, method=scope["method"], headers=headers, body=body,
+            url=_full_url(scope, headers.get("host"), query),
         )
         if response.status in (204, 304):
             return await _respond(send, response.status, b"", _response_headers(response.headers))
@@ -287,8 +288,7 @@ def _response_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def _full_url(scope, query: str) -> str:
-    host = _header(scope, b"host")
+def _full_url(scope, host: str | None, query: str) -> str:
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}" if server[1] is not None else server[0]

@@ -157,30 +157,34 @@ class ObjectHandle:
         return self._rt._core.rpc(self.namespace, self.name, method, args_text)
 
     def fetch(self, path: str = "/", *, method: str = "GET", headers: dict[str, str] | None = None,
-              body: bytes | str | None = None, url: str | None = None) -> Response:
+              body: bytes | str | None = None, url: str | None = None,
+              query: str | None = None) -> Response:
         """Send a request to the object's ``fetch(req)``; ``path`` may carry ``?query``.
 
-        ``url`` is what ``req.url`` shows (by default a gateway URL for this object).
+        ``url`` is what ``req.url`` shows (by default a gateway URL for this object); a
+        caller that has the raw query string apart passes it as ``query``.
         """
-        request = self._request(path, method, headers, body, url)
+        request = self._request(path, method, headers, body, url, query)
         return Response.from_reply(self._rt._run(self._core_fetch, request))
 
     async def afetch(self, path: str = "/", *, method: str = "GET",
                      headers: dict[str, str] | None = None, body: bytes | str | None = None,
-                     url: str | None = None) -> Response:
-        request = self._request(path, method, headers, body, url)
+                     url: str | None = None, query: str | None = None) -> Response:
+        request = self._request(path, method, headers, body, url, query)
         return Response.from_reply(await self._rt._arun(self._core_fetch, request))
 
     def _core_fetch(self, request: dict):
         return self._rt._core.fetch(self.namespace, self.name, request)
 
-    def _request(self, path: str, method: str, headers, body, url: str | None) -> dict:
+    def _request(self, path: str, method: str, headers, body, url: str | None, query: str | None) -> dict:
         if not path.startswith("/"):
             path = "/" + path
-        parts = urlsplit(path)
+        if query is None:
+            parts = urlsplit(path)
+            path, query = parts.path, parts.query
         data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
-        url = url or f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}"
-        return build_request(method, url, parts.path, parts.query, dict(headers or {}), data)
+        url = url or f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}" + (f"?{query}" if query else "")
+        return build_request(method, url, path, query, headers or {}, data)
 
     def evict(self) -> bool:
         """Drop the in-memory instance (storage stays). True if one was live."""

@@ -311,8 +311,8 @@
     if (r === null || typeof r !== "object") throw codedError("execution_error", "fetch() must return {status, headers, body}, not " + (r === null ? "null" : typeof r), "TypeError");
     const status = r.status === undefined ? 200 : r.status;
     if (!Number.isInteger(status) || status < 200 || status > 599) throw codedError("execution_error", "fetch() returned status " + show(status) + "; use an integer from 200 to 599", "TypeError");
-    const headers = {};
-    for (const [k, v] of Object.entries(r.headers || {})) headers[String(k).toLowerCase()] = String(v);
+    const headers = {}, given = r.headers;
+    if (given) for (const k in given) headers[k.toLowerCase()] = String(given[k]);
     let body = r.body, kind = "text";
     if (body === undefined || body === null) body = "";
     else if (typeof body === "string") kind = "text";
