@@ -198,7 +198,7 @@ def test_kill_9_during_load_loses_no_acknowledged_increment(tmp_path, bundle):
 def test_an_alarm_that_came_due_while_the_server_was_down_fires_after_restart(tmp_path, bundle):
     data = tmp_path / "data"
     with Serving(bundle, data) as server:
-        due = server.rpc("COUNTER/sleeper/arm", 800)
+        due = server.rpc("COUNTER/sleeper/arm", 2500)  # long enough to outlast a slow shutdown
         assert server.rpc("COUNTER/sleeper/fired") == 0
     assert server.proc.returncode == 0
     with dobj.Runtime.load(bundle, data=data) as rt:  # the manual clock: nothing fires here
