@@ -269,23 +269,39 @@ def _headers(scope) -> dict[str, str]:
     return out
 
 
+_CHECKED_HEADERS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
 def _response_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    """The headers a fetch() handler returned, as HTTP allows them (else an execution_error)."""
+    """The headers a fetch() handler returned, as HTTP allows them (else an execution_error).
+
+    Handlers answer with the same few headers again and again, so each checked pair is
+    remembered (a bounded cache).
+    """
     out = []
     for name, value in headers.items():
-        if name.lower() in _DROPPED_HEADERS:
-            continue  # the server frames the body itself
-        value = str(value)
-        try:
-            if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value or "\0" in value:
-                raise ValueError
-            out.append((name.encode("latin-1"), value.encode("latin-1")))
-        except (ValueError, UnicodeEncodeError):
-            raise ExecutionError(
-                f"fetch() returned the header {name!r}: {value[:60]!r}, which HTTP cannot carry;"
-                " names are tokens, values are latin-1 text on one line"
-            ) from None
+        pair = _CHECKED_HEADERS.get((name, value))
+        if pair is None:
+            if name.lower() in _DROPPED_HEADERS:
+                continue  # the server frames the body itself
+            pair = _check_header(name, str(value))
+            if len(_CHECKED_HEADERS) >= 1024:
+                _CHECKED_HEADERS.clear()
+            _CHECKED_HEADERS[(name, value)] = pair
+        out.append(pair)
     return out
+
+
+def _check_header(name: str, value: str) -> tuple[bytes, bytes]:
+    try:
+        if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value or "\0" in value:
+            raise ValueError
+        return name.encode("latin-1"), value.encode("latin-1")
+    except (ValueError, UnicodeEncodeError):
+        raise ExecutionError(
+            f"fetch() returned the header {name!r}: {value[:60]!r}, which HTTP cannot carry;"
+            " names are tokens, values are latin-1 text on one line"
+        ) from None
 
 
 def _full_url(scope, host: str | None, query: str) -> str:

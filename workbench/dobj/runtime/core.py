@@ -39,6 +39,7 @@ from .storage import Store, check_key
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
 
+_encode_str = json.encoder.encode_basestring_ascii
 # Codes a JavaScript error keeps when it escapes a handler (storage errors keep theirs);
 # anything else, a failed stub call included, is the handler's execution_error.
 _KEPT_CODES = frozenset({"bad_request", "payload_too_large", "storage_error", "execution_error"})
@@ -388,16 +389,18 @@ class Core(Timekeeping, HostCalls):
     async def fetch(self, namespace: str, name: str, request: dict) -> dict:
         """Deliver a request to ``fetch(req)``; returns ``{status, headers, kind, body}``."""
         actor = self.actor(namespace, name)
-        event = self.new_event(actor, "fetch", request["method"], json.dumps(request["path"]))
+        event = self.new_event(actor, "fetch", request["method"], _encode_str(request["path"]))
         args = (actor.oid, request["method"], request["url"], request["path"], request["query"],
                 json.dumps(request["headers"]), request["body"], request["rawBody"])
 
         async def body(ev: Event) -> dict:
+            # "status kind headers-JSON\n" then the body (see encodeResponse in the prelude)
             head, _, body = (await self._call_handler(ev, "fetch", *args)).partition("\n")
-            status, headers, kind = json.loads(head)
+            status, kind, headers = head.split(" ", 2)
             if kind.endswith("/escaped"):
                 kind, body = kind[: -len("/escaped")], json.loads(body)
-            return {"status": status, "headers": headers, "kind": kind, "body": body}
+            return {"status": int(status), "headers": {} if headers == "{}" else json.loads(headers),
+                    "kind": kind, "body": body}
 
         return await self.run(actor, event, body)
 

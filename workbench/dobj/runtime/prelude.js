@@ -319,10 +319,10 @@
     else if (body instanceof ArrayBuffer) { body = bytesToLatin1(new Uint8Array(body)); kind = "bytes"; }
     else if (ArrayBuffer.isView(body)) { body = bytesToLatin1(new Uint8Array(body.buffer, body.byteOffset, body.byteLength)); kind = "bytes"; }
     else { body = toJSONText(body, "the response body", "execution_error"); kind = "json"; }
-    // "[status, headers, kind]\n" then the body as it is (JSON-escaped if it holds a NUL,
+    // "status kind headers-JSON\n" then the body as it is (JSON-escaped if it holds a NUL,
     // which would cut it on its way to Python).
     if (body.indexOf("\0") !== -1) { body = JSON.stringify(body); kind += "/escaped"; }
-    return JSON.stringify([status, headers, kind]) + "\n" + body;
+    return status + " " + kind + " " + JSON.stringify(headers) + "\n" + body;
   }
 
   return {
