@@ -15,6 +15,17 @@ from conftest import SAMPLES, SCALE
 KILLS = 5 * SCALE
 
 
+def kill_during(proc, threads: list[threading.Thread], seconds: float) -> None:
+    """Run ``threads`` against ``proc``, kill -9 it after ``seconds``, let the threads end."""
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    proc.kill()
+    proc.wait()
+    for t in threads:
+        t.join(timeout=15)
+
+
 def repl_command(data) -> list[str]:
     return [sys.executable, "-m", "dobj.repl", str(SAMPLES / "counter.js"), "--data", str(data)]
 
@@ -43,14 +54,7 @@ def acknowledged_until_killed(data, seconds: float) -> int:
             if line.strip().isdigit():
                 last = int(line)
 
-    threads = [threading.Thread(target=feed), threading.Thread(target=read)]
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    proc.kill()
-    proc.wait()
-    for t in threads:
-        t.join(timeout=10)
+    kill_during(proc, [threading.Thread(target=feed), threading.Thread(target=read)], seconds)
     try:
         proc.stdin.close()
     except BrokenPipeError:  # what was still buffered for the killed process
@@ -123,14 +127,7 @@ def load_until_killed(data, seconds: float, clients: int = 4) -> dict[str, int]:
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=client, args=(f"c{i}",)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    proc.kill()
-    proc.wait()
-    for t in threads:
-        t.join(timeout=15)
+    kill_during(proc, [threading.Thread(target=client, args=(f"c{i}",)) for i in range(clients)], seconds)
     proc.stdout.close()
     proc.stderr.close()
     return acknowledged
