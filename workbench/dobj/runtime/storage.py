@@ -286,9 +286,6 @@ class Store:
         )
         return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in rows) + "}"
 
-    def count(self, oid: int) -> int:
-        return self.db.execute("SELECT count(*) FROM kv WHERE object=?", (oid,)).fetchone()[0]
-
     # -- alarms -------------------------------------------------------------------------
     def set_alarm(self, oid: int, due_ms: float, retry: int = 0) -> None:
         self._begin()

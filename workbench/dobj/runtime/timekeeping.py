@@ -55,9 +55,6 @@ class Schedule:
         del self._live[(kind, key)]
         return due, kind, key
 
-    def __len__(self) -> int:
-        return len(self._live)
-
 
 class Timekeeping:
     """Alarms and timers of the core (a mixin of :class:`~dobj.runtime.core.Core`)."""
