@@ -312,6 +312,16 @@ def test_trace_lists_the_last_events_with_outcomes(lesson):
     assert trace.rows[0][8] == "info: echo 1"
 
 
+def test_trace_shows_a_string_result_as_a_string(tmp_path):
+    path = tmp_path / "s.js"
+    path.write_text('class S { three() { return "3"; } }\nexports.objects = { S };')
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        assert interp.run("S/a.three()").value == "3"
+        trace = interp.run("trace 1")
+        assert trace.rows[0][6] == '-> "3"'
+        assert trace.value[0]["result"] == "3"
+
+
 def test_evict_drops_the_instance_but_keeps_storage(wb):
     wb.run("COUNTER/global.increment(2)")
     assert wb.run("evict COUNTER/global").value is True

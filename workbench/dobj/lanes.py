@@ -4,7 +4,7 @@ Every event of one object is serialized, so the bars of one lane never overlap; 
 different lanes may. An event that runs inside another event of the same object (a timer
 callback while the event that set it still runs) is drawn inset in its parent's bar.
 :class:`Timeline` renders as SVG in Jupyter and as a character picture elsewhere; it
-imports nothing beyond the standard library.
+imports no front-end library (its tooltips reuse the trace table's wording).
 
 >>> from dobj.runtime.trace import Event
 >>> a = Event(1, "COUNTER", "a", "rpc", "increment", "[1]", at_ms=0.0, started=0.0, duration_ms=2.0)
@@ -99,14 +99,11 @@ def format_ms(ms: float) -> str:
 
 
 def describe(event) -> str:
-    """The tooltip of a bar: id, object, call, duration and outcome."""
-    args = event.args[1:-1] if event.args.startswith("[") else event.args
-    if event.error is not None:
-        outcome = f"!! {event.error.code}: {event.error.message}"
-    else:
-        outcome = "ok"
-    return (f"#{event.id} {event.object} {event.kind} {event.method}({args})"
-            f" {event.duration_ms:.3f} ms {outcome}")
+    """The tooltip of a bar: id, object, call, duration and outcome (as the trace shows them)."""
+    from .commands.timeline import event_call, outcome
+
+    return (f"#{event.id} {event.object} {event.kind} {event_call(event)}"
+            f" {event.duration_ms:.3f} ms {outcome(event)}")
 
 
 class Timeline:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,21 +33,11 @@ def clock_time(ms: float) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
 
 
-def event_result(event) -> Any:
-    """An event's result as a plain value (RPC results are kept as JSON text)."""
-    if event.kind == "rpc" and isinstance(event.result, str):
-        try:
-            return json.loads(event.result)
-        except ValueError:
-            return event.result
-    return event.result
-
-
 def outcome(event) -> str:
     """``-> 3``, ``-> 200 (1 byte)`` or ``!! timeout: ...`` for a finished event."""
     if event.error is not None:
         return f"!! {event.error.code}: {event.error.message}"
-    result = event_result(event)
+    result = event.result
     if event.kind == "fetch" and isinstance(result, dict):
         size = len(str(result.get("body", "")).encode("utf-8"))
         return f"-> {result.get('status')} ({size} byte{'s' if size != 1 else ''})"
