@@ -217,14 +217,8 @@ class Core(Timekeeping, HostCalls):
     def _engine_failure(self, exc: Exception) -> str:
         """An error JavaScript could not catch (out of memory, an engine fault) as a reply."""
         name, message, stack = split_exception(exc)
-        if "out of memory" in message or message in ("", "null"):
-            self.engine.ctx.gc()
-            return "E" + json.dumps({
-                "name": "InternalError", "code": "execution_error",
-                "message": f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
-                " the instance was discarded",
-                "oom": True,
-            })
+        if message in ("", "null"):  # the heap was too full to even build the message
+            name, message = "InternalError", "out of memory"
         return "E" + json.dumps({"name": name, "message": message, "stack": stack})
 
     def _timeout_error(self, event: Event | None, how: str) -> ScriptTimeout:
@@ -258,16 +252,16 @@ class Core(Timekeeping, HostCalls):
         code = info.get("code")
         if name == "RangeError" and "call stack" in message:
             message += " (runaway recursion? the stack holds about 2,400 calls)"
-        if name == "InternalError" and "out of memory" in message and not info.get("oom"):
+        oom = name == "InternalError" and "out of memory" in message
+        if oom:
             self.engine.ctx.gc()
-            info["oom"] = True
             message = (f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
                        " the instance was discarded")
         if code in _KEPT_CODES:
             err = from_code(code, message, js_name=name, js_stack=stack)
         else:
             err = ExecutionError(message, js_name=name, js_stack=stack)
-        err.oom = bool(info.get("oom"))
+        err.oom = oom
         raise err
 
     def _method_not_found(self, event: Event) -> MethodNotFound:
