@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..errors import DobjError, RuntimeClosed
@@ -199,9 +200,9 @@ class Runtime:
         return ObjectHandle(self, namespace, name)
 
     @property
-    def namespaces(self) -> dict[str, Any]:
-        """``{namespace: ClassInfo}`` of the loaded bundle."""
-        return dict(self._core.classes)
+    def namespaces(self) -> Mapping[str, Any]:
+        """``{namespace: ClassInfo}`` of the loaded bundle (a read-only view, no copy)."""
+        return MappingProxyType(self._core.classes)
 
     @property
     def bundle_path(self) -> Path:
