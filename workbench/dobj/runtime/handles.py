@@ -198,10 +198,13 @@ class ObjectHandle:
     @property
     def alarm(self) -> float | None:
         """The scheduled alarm (ms since the epoch on the runtime clock), or None."""
-        for a in self._rt.alarms():
-            if a["namespace"] == self.namespace and a["name"] == self.name:
-                return a["due_ms"]
-        return None
+        core = self._rt._core
+
+        def due():
+            row = core.store.get_alarm(core.actor(self.namespace, self.name).oid)
+            return None if row is None else row[0]
+
+        return self._rt._call_in_loop(due)
 
     @property
     def methods(self) -> tuple[str, ...]:

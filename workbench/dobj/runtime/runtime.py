@@ -239,11 +239,7 @@ class Runtime:
 
     def reload(self) -> dict[str, Any]:
         """Re-read the bundle; storage and alarms stay, live instances are dropped."""
-
-        async def reload():
-            return self._core.reload()
-
-        return self._run(reload)
+        return self._call_in_loop(self._core.reload)
 
     def close(self) -> None:
         """Finish, commit and close the store; the runtime cannot be used afterwards."""
