@@ -193,6 +193,28 @@ def test_call_returns_the_plain_value_and_the_console_output(lesson):
     assert str(result) == '[info] echo 2\n[2, {"x": [1]}]'
 
 
+def test_call_shows_the_console_of_its_own_event_not_a_later_one(bundle):
+    # echo("outer") has B call echo("inner") a moment later; both run before the
+    # command returns, and the inner one finishes last.
+    path = bundle("""
+        class A {
+          echo(word) { console.log(word); if (word === "outer") return env.B.getByName("b").later(); }
+        }
+        class B {
+          later() { setTimeout(() => env.A.getByName("a").echo("inner"), 0); return "queued"; }
+        }
+        let env;
+        class Wrapped extends A { constructor(state, e) { super(); env = e; } }
+        class WrappedB extends B { constructor(state, e) { super(); env = e; } }
+        exports.objects = { A: Wrapped, B: WrappedB };
+    """)
+    with Interpreter(dobj.Runtime.load(path, manifest=None)) as interp:
+        result = interp.run("A/a.echo('outer')")
+        assert result.value == "queued"
+        assert result.console == [("log", "outer")]
+        assert [e.console for e in interp.rt.trace() if e.method == "echo"] == [[("log", "outer")], [("log", "inner")]]
+
+
 def test_a_call_spanning_lines_runs(wb):
     assert wb.run("COUNTER/global.increment(\n  2 *\n  3\n)").value == 6
 

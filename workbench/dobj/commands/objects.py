@@ -36,13 +36,6 @@ def _parse_call(line: str) -> dict[str, Any]:
     return {"obj": (namespace, name), "method": method, "args_text": args_text}
 
 
-def _last_event(rt, namespace: str, name: str, kind: str, method: str):
-    for event in reversed(rt.trace(50)):
-        if (event.namespace, event.name, event.kind, event.method) == (namespace, name, kind, method):
-            return event
-    return None
-
-
 @command(
     "call", "NS/name.method(ARGS...)", "Call an RPC method of an object; prints the result.",
     parse=_parse_call, form=True,
@@ -54,9 +47,10 @@ def call(interp, obj: tuple[str, str], method: str, args_text: str) -> CallResul
     """Call ``method`` of ``obj`` with arguments written in JavaScript."""
     handle = interp.handle(*obj)
     args = evaluate_args(args_text, interp.rt.clock.now_ms())
-    value = handle.call(method, *args)
-    event = _last_event(interp.rt, *obj, "rpc", method)
-    return CallResult(value, list(event.console) if event else [])
+    event = handle.call_event(method, *args)
+    if event.error is not None:
+        raise event.error
+    return CallResult(event.result, list(event.console))
 
 
 def _parse_view(line: str) -> dict[str, Any]:

@@ -373,12 +373,25 @@ class Core(Timekeeping, HostCalls):
     async def rpc(self, namespace: str, name: str, method: str, args_text: str,
                   parent: Event | None = None) -> str:
         """Call a method; returns the result as JSON text."""
+        actor, event = self._rpc_event(namespace, name, method, args_text, parent)
+        return await self.run(actor, event, lambda ev: self._call_handler(
+            ev, "invoke", actor.oid, method, args_text))
+
+    async def rpc_event(self, namespace: str, name: str, method: str, args_text: str) -> Event:
+        """Call a method and return its finished event (result or error, console, writes)."""
+        actor, event = self._rpc_event(namespace, name, method, args_text, None)
+        try:
+            await self.run(actor, event, lambda ev: self._call_handler(
+                ev, "invoke", actor.oid, method, args_text))
+        except DobjError:
+            pass  # the event holds it
+        return event
+
+    def _rpc_event(self, namespace, name, method, args_text, parent) -> tuple[Actor, Event]:
         actor = self.actor(namespace, name)
         if not isinstance(method, str) or not method or method in _OBJECT_PROTOTYPE:
             raise MethodNotFound(f"{method!r} cannot be called over RPC; call one of the class's own methods")
-        event = self.new_event(actor, "rpc", method, args_text, parent)
-        return await self.run(actor, event, lambda ev: self._call_handler(
-            ev, "invoke", actor.oid, method, args_text))
+        return actor, self.new_event(actor, "rpc", method, args_text, parent)
 
     async def fetch(self, namespace: str, name: str, request: dict) -> dict:
         """Deliver a request to ``fetch(req)``; returns ``{status, headers, kind, body}``."""

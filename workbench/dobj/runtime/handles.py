@@ -142,6 +142,17 @@ class ObjectHandle:
         """Call an RPC method; returns its (awaited) result, decoded from JSON."""
         return _loads(self._rt._run(self._core_rpc, method, _args_json(args)))
 
+    def call_event(self, method: str, *args: Any) -> Event:
+        """Call an RPC method and return its finished :class:`Event` instead of raising
+        for the method's own failure: ``event.result`` or ``event.error``, with the
+        console lines it printed (``event.console``) and the keys it wrote.
+
+        >>> event = counter.call_event("increment", 3)   # doctest: +SKIP
+        >>> event.result, event.console                    # doctest: +SKIP
+        (3, [])
+        """
+        return self._rt._run(self._rt._core.rpc_event, self.namespace, self.name, method, _args_json(args))
+
     async def acall(self, method: str, *args: Any) -> Any:
         return _loads(await self._rt._arun(self._core_rpc, method, _args_json(args)))
 
