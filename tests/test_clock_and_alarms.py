@@ -178,6 +178,36 @@ def test_real_clock_alarm_fires_within_50_ms(bundle, tmp_path):
 
 
 @pytest.mark.slow
+def test_real_clock_alarms_and_timers_fire_on_time_while_a_sync_script_sleeps(bundle, tmp_path):
+    path = bundle(CLOCKED, "clocked.js")
+    with dobj.Runtime.load(path, data=tmp_path / "data", clock="real") as rt:
+        c = rt.get("CLOCKED", "c")
+        due = time.time() * 1000 + 200
+        c.arm(due)
+        c.later(150, "t")
+        time.sleep(0.5)  # no call into the runtime meanwhile: a timekeeper must deliver both
+        (entry,) = c.log()
+        assert 0 <= entry["at"] - due <= 50
+        assert 0 <= c.storage["timer:t"] - (due - 50) <= 50
+        assert not rt.hosted  # sync calls ran on this thread, without a hop
+
+
+@pytest.mark.slow
+def test_real_clock_sync_calls_need_no_thread_hop_and_async_calls_work_from_any_loop(bundle):
+    path = bundle(CLOCKED, "clocked.js")
+    with dobj.Runtime.load(path, clock="real") as rt:
+        c = rt.get("CLOCKED", "c")
+        assert 0 <= c.call("sleep", 30) - 30 <= 50  # waits on a real timer inside the call
+        assert not rt.hosted
+
+        async def elsewhere():  # another event loop than the runtime's
+            return await c.acall("sleep", 10)
+
+        assert asyncio.run(elsewhere()) >= 10
+        assert c.call("sleep", 0) >= 0  # and sync calls still work afterwards
+
+
+@pytest.mark.slow
 def test_real_clock_alarm_that_came_due_while_down_fires_after_restart(bundle, tmp_path):
     path = bundle(CLOCKED, "clocked.js")
     data = tmp_path / "data"

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from io import StringIO
@@ -69,6 +70,33 @@ def drive(bundle: Path, keys: str, history=None, **options) -> tuple[int, str]:
 
 
 # -- through prompt_toolkit's pipe input -----------------------------------------------------
+@pytest.mark.slow
+def test_real_clock_alarm_fires_on_time_while_the_repl_waits_at_its_prompt(tmp_path):
+    path = tmp_path / "ring.js"
+    path.write_text(textwrap.dedent("""
+        class Ring {
+          constructor(state) { this.s = state.storage; }
+          arm(ms) { const due = Date.now() + ms; this.s.put("due", due); this.s.setAlarm(due); }
+          alarm() { this.s.put("rang", Date.now()); }
+        }
+        exports.objects = { Ring };
+    """), encoding="utf-8")
+    with create_pipe_input() as inp, Interpreter(dobj.Runtime.load(path, clock="real")) as interp:
+        def type_slowly():
+            inp.send_text("RING/r.arm(300)\r")
+            time.sleep(0.8)  # the REPL sits at its prompt meanwhile
+            inp.send_text("quit\r")
+
+        typist = threading.Thread(target=type_slowly)
+        typist.start()
+        run_interactive(interp, input=inp, output=DummyOutput(),
+                        console=Console(file=StringIO(), width=160, color_system=None),
+                        history=InMemoryHistory())
+        typist.join()
+        stored = dict(interp.rt.get("RING", "r").storage)
+        assert 0 <= stored["rang"] - stored["due"] <= 50
+
+
 def test_a_teaching_session_runs_end_to_end(lesson_js):
     keys = "".join(line + "\r" for line in [
         "LESSON/a.remind(", "  5, 'stretch')",       # a call over two lines sets an alarm

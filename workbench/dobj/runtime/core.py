@@ -91,6 +91,9 @@ class Core(Timekeeping, HostCalls):
         self._commit_waiters: list[asyncio.Future] | None = None
         self._wakeup: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
+        # Told the seconds until the next due alarm or timer whenever that changes (real
+        # clock): whoever keeps time while the loop is not running listens here.
+        self.on_schedule = None
         self.closed = False
         self.engine, self.glue, self.classes = self._load_bundle()
         self.store = Store(data, durability=durability)
@@ -356,19 +359,29 @@ class Core(Timekeeping, HostCalls):
             self._expecting.discard(pid)
 
     async def _wait_settled(self, event: Event, pid: int) -> str:
+        """Wait for the handler's Promise, failing the event when its budget runs out.
+
+        The budget is a timer handle that fails the future, not ``asyncio.wait_for``: the
+        first step of an event may run outside any task (see :mod:`.runtime`).
+        """
         future = self.loop.create_future()
         self._waiting[pid] = future
         self._pid_of[event.id] = pid
+        expiry = None
+        if event.deadline != float("inf"):
+            expiry = self.loop.call_later(max(event.deadline - time.monotonic(), 0.0), self._expire,
+                                          future, event)
         try:
-            timeout = event.deadline - time.monotonic()
-            if timeout == float("inf"):
-                return await future
-            return await asyncio.wait_for(future, max(timeout, 0.0))
-        except asyncio.TimeoutError:
-            raise self._timeout_error(event, "returned a Promise that did not settle within") from None
+            return await future
         finally:
+            if expiry is not None:
+                expiry.cancel()
             self._waiting.pop(pid, None)
             self._pid_of.pop(event.id, None)
+
+    def _expire(self, future: asyncio.Future, event: Event) -> None:
+        if not future.done():
+            future.set_exception(self._timeout_error(event, "returned a Promise that did not settle within"))
 
     async def rpc(self, namespace: str, name: str, method: str, args_text: str,
                   parent: Event | None = None) -> str:
@@ -495,6 +508,16 @@ class Core(Timekeeping, HostCalls):
         for task in list(self._tasks):
             task.cancel()
         self.store.close()
+
+    def next_due(self) -> float | None:
+        """Seconds from now until the next alarm or timer is due (<= 0: due), or None."""
+        due = self.schedule.next_due()
+        return None if due is None else (due - self.clock.now_ms()) / 1000.0
+
+    async def deliver_due(self) -> None:
+        """Deliver every alarm and timer that is due, and wait until they are done."""
+        self._wake()
+        await self.background()
 
     @property
     def busy(self) -> bool:

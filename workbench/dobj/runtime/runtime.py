@@ -5,10 +5,11 @@
 >>> rt.get("COUNTER", "global").increment(3)                 # doctest: +SKIP
 3
 
-The runtime's event loop runs on the thread that calls it (no thread hop per call), or,
-when something else must keep time or serve in the background (the real clock, a running
-server, a notebook whose own loop is busy), on a thread of its own; calls from other
-threads then hop to it. Every call has an ``a``-prefixed async twin.
+The runtime's event loop runs on the thread that calls it (no thread hop per call); with
+the real clock a timekeeper thread takes its turn when an alarm or timer comes due. Only a
+server running in the background or a caller inside another running loop (a notebook)
+moves the loop to a thread of its own; calls from other threads then hop to it (see
+:mod:`.driving`). Every call has an ``a``-prefixed async twin.
 """
 
 from __future__ import annotations
@@ -23,26 +24,10 @@ from typing import Any
 from ..errors import DobjError, RuntimeClosed
 from .clock import format_ms, parse_duration
 from .core import Core
+from .driving import Timekeeper, loop_running_here, resume, start_thread, step
 from .engine import DEFAULT_MEMORY_LIMIT
 from .handles import Clock, ObjectHandle
 from .trace import Event
-
-
-async def _resume(coro, waiting_on):
-    """Continue a coroutine that was stepped by hand and is waiting on ``waiting_on``."""
-    while True:
-        try:
-            if waiting_on is None:
-                await asyncio.sleep(0)
-            else:
-                waiting_on._asyncio_future_blocking = False  # it was yielded once already
-                await waiting_on
-        except BaseException:  # noqa: BLE001 - the coroutine reads the outcome itself
-            pass
-        try:
-            waiting_on = coro.send(None)
-        except StopIteration as done:
-            return done.value
 
 
 class Runtime:
@@ -64,8 +49,9 @@ class Runtime:
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
     ) -> None:
         self._loop = (loop_factory or asyncio.new_event_loop)()
-        self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()  # held by whichever thread runs the loop (driven)
+        self._thread: threading.Thread | None = None  # the loop's own thread once hosted
+        self._timekeeper: Timekeeper | None = None
         try:
             self._core = Core(
                 path, data=data, clock=clock, cpu_timeout=parse_duration(cpu_timeout),
@@ -77,7 +63,8 @@ class Runtime:
             raise
         self.clock = Clock(self)
         if clock == "real":
-            self._host()
+            self._timekeeper = Timekeeper(self._tick)
+            self._core.on_schedule = self._timekeeper.due_in
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Runtime:
@@ -103,6 +90,8 @@ class Runtime:
                 return
             if self._core.closed:
                 raise RuntimeClosed("the runtime is closed")
+            if self._timekeeper is not None:  # the hosted loop keeps time itself
+                self._timekeeper.stop(wait=False)
             ready = threading.Event()
 
             def main() -> None:
@@ -111,13 +100,7 @@ class Runtime:
                 self._loop.call_soon(self._core._rearm)
                 self._loop.run_forever()
 
-            old = threading.stack_size()
-            threading.stack_size(16 * 1024 * 1024)
-            try:
-                self._thread = threading.Thread(target=main, name="dobj-runtime", daemon=True)
-                self._thread.start()
-            finally:
-                threading.stack_size(old)
+            self._thread = start_thread(main, "dobj-runtime")
             ready.wait()
 
     def start(self) -> Runtime:
@@ -127,46 +110,34 @@ class Runtime:
 
     def _run(self, make_coro, *args):
         """Run a core coroutine to completion from synchronous code."""
-        if self._thread is not None:
-            if threading.current_thread() is self._thread:
-                raise DobjError("on the runtime's own loop, use the async API (acall, afetch, ...)")
-            return asyncio.run_coroutine_threadsafe(make_coro(*args), self._loop).result()
-        if asyncio._get_running_loop() is not None:  # e.g. a notebook: that loop is busy
-            self._host()
-            return self._run(make_coro, *args)
-        with self._lock:
-            if self._thread is not None:
-                return self._run(make_coro, *args)
-            if self._core.closed:
-                raise RuntimeClosed("the runtime is closed")
-            return self._drive(make_coro(*args))
+        if self._thread is None:
+            if loop_running_here():  # e.g. a notebook: this thread's loop is busy
+                self._host()
+            else:
+                with self._lock:
+                    if self._thread is None:
+                        if self._core.closed:
+                            raise RuntimeClosed("the runtime is closed")
+                        return self._drive(make_coro(*args))
+        if threading.current_thread() is self._thread:
+            raise DobjError("on the runtime's own loop, use the async API (acall, afetch, ...)")
+        return asyncio.run_coroutine_threadsafe(make_coro(*args), self._loop).result()
 
     def _drive(self, coro):
-        """Step ``coro`` on this thread; start the loop only if it has to wait.
-
-        Most events settle without waiting on anything (an uncontended lock, a handler
-        whose Promise resolves in the same job-queue drain), and then no loop iteration
-        is needed at all. Otherwise the half-run coroutine continues on the loop.
-        """
-        asyncio.events._set_running_loop(self._loop)
+        """Run ``coro`` on this thread: stepped by hand, on the loop only if it has to wait."""
         try:
-            waiting_on = coro.send(None)
-        except StopIteration as done:
-            waiting_on, result, finished = None, done.value, True
+            finished, value = step(coro)
         except BaseException:
-            finished = None
+            self._finish_background()
             raise
-        else:
-            finished = False
-        finally:
-            asyncio.events._set_running_loop(None)
-            if finished is None and self._core.busy:
-                self._loop.run_until_complete(self._core.background())
         if finished:
-            if self._core.busy:
-                self._loop.run_until_complete(self._core.background())
-            return result
-        return self._loop.run_until_complete(self._inline(_resume(coro, waiting_on)))
+            self._finish_background()
+            return value
+        return self._loop.run_until_complete(self._inline(resume(coro, value)))
+
+    def _finish_background(self) -> None:
+        if self._core.busy:
+            self._loop.run_until_complete(self._core.background())
 
     async def _inline(self, coro):
         """Run ``coro``, then whatever it started in the background, before the loop stops."""
@@ -174,6 +145,17 @@ class Runtime:
             return await coro
         finally:
             await self._core.background()
+
+    def _tick(self) -> float | None:
+        """The timekeeper's turn: deliver what is due; seconds until the next due item."""
+        with self._lock:
+            if self._thread is not None or self._core.closed:
+                return None
+            due = self._core.next_due()
+            if due is not None and due <= 0:
+                self._loop.run_until_complete(self._core.deliver_due())
+                due = self._core.next_due()
+            return due
 
     async def _arun(self, make_coro, *args):
         if asyncio.get_running_loop() is self._loop:
@@ -243,6 +225,8 @@ class Runtime:
 
     def close(self) -> None:
         """Finish, commit and close the store; the runtime cannot be used afterwards."""
+        if self._timekeeper is not None:
+            self._timekeeper.stop()
         with self._lock:
             if self._core.closed:
                 return

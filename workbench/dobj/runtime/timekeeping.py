@@ -112,6 +112,8 @@ class Timekeeping:
         delay = (due - self.clock.now_ms()) / 1000.0
         if not self.clock.manual:
             self._wakeup = self.loop.call_later(max(0.0, delay), self._wake)
+            if self.on_schedule is not None:
+                self.on_schedule(delay)
         elif delay <= 0:
             self._wakeup = self.loop.call_soon(self._wake)
 
