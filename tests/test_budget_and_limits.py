@@ -28,6 +28,17 @@ class Victim {
   }
   ok() { return "fine"; }
   get(k) { return this.state.storage.get(k); }
+  queuedWrite() { queueMicrotask(() => this.state.storage.put("queued", true)); while (true) {} }
+  cutTransaction() {
+    this.state.storage.put("outside", true);
+    this.state.storage.transaction((txn) => {
+      txn.put("inside", true);
+      txn.setAlarm(Date.now() + 60000);
+      while (true) {}
+    });
+  }
+  alarm() {}
+  async waitThenOk(ms) { await new Promise((r) => setTimeout(r, ms)); return "done"; }
 }
 class LoopsInConstructor { constructor() { while (true) {} } ok() { return 1; } }
 exports.objects = { Victim, LoopsInConstructor };
@@ -156,3 +167,31 @@ def test_continuation_resumed_by_another_object_cannot_write_after_timeout(load)
         victim.wait()
     assert rt.get("OTHER", "o").free() is True
     assert victim.get("late") is None
+
+
+def test_a_write_queued_as_a_microtask_by_a_timed_out_event_never_lands(rt, tmp_path):
+    victim = rt.get("VICTIM", "v")
+    err, _ = timed(victim.queuedWrite)
+    assert isinstance(err, dobj.ScriptTimeout)
+    assert victim.get("queued") is None
+    assert "queued" not in victim.storage
+
+
+def test_a_transaction_cut_off_by_the_budget_rolls_back_and_its_alarm_with_it(rt):
+    victim = rt.get("VICTIM", "v")
+    err, _ = timed(victim.cutTransaction)
+    assert isinstance(err, dobj.ScriptTimeout)
+    assert dict(victim.storage) == {"outside": True}  # the write before the transaction stays
+    assert victim.alarm is None and rt.alarms() == []
+
+
+def test_the_budget_starts_when_the_event_runs_not_when_it_queued(load):
+    # Three calls of ~60% of the budget each, queued at once on one object: each finishes
+    # within its own budget, though the last one waits longer than a budget to start.
+    rt = load(HOSTILE, "hostile.js", cpu_timeout=0.5, clock="real")
+    victim = rt.get("VICTIM", "v")
+
+    async def scenario():
+        return await asyncio.gather(*(victim.acall("waitThenOk", 300) for _ in range(3)))
+
+    assert asyncio.run(scenario()) == ["done"] * 3

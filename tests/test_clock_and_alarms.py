@@ -30,6 +30,14 @@ class Clocked {
   }
   setMode(m) { this.s.put("mode", m); }
   log() { return this.s.get("log") || []; }
+  changeAlarmThenRollBack(how) {
+    try {
+      this.s.transaction(() => {
+        if (how === "delete") this.s.deleteAlarm(); else this.s.setAlarm(Date.now() + 999000);
+        throw new Error("roll back");
+      });
+    } catch (e) { return e.message; }
+  }
 }
 exports.objects = { Clocked };
 """
@@ -149,6 +157,16 @@ def test_an_event_waiting_on_a_timer_resumes_when_the_clock_advances(rt):
     waited, events = asyncio.run(scenario())
     assert waited == 3000
     assert [e.kind for e in events] == ["timer"]
+
+
+@pytest.mark.parametrize("how", ["delete", "move"])
+def test_an_alarm_change_rolled_back_by_a_transaction_keeps_the_committed_alarm(rt, how):
+    c = rt.get("CLOCKED", "c")
+    due = c.arm(rt.clock.now_ms() + 5000)
+    assert c.changeAlarmThenRollBack(how) == "roll back"
+    assert c.getAlarm() == due
+    rt.clock.advance("6s")
+    assert [entry["at"] for entry in c.log()] == [due]
 
 
 def test_alarm_persists_and_fires_after_a_restart(bundle, tmp_path):

@@ -196,7 +196,9 @@ class Core(Timekeeping, HostCalls):
                 reply = fn(*args)
             except Exception as exc:
                 reply = "T" if engine.interrupted else self._engine_failure(exc)
-            if not engine.drain() and engine.interrupted:
+            # Jobs the event queued run only while it is within budget: once interrupted,
+            # the instance is discarded first, so none of them can write.
+            if reply != "T" and not engine.drain() and engine.interrupted:
                 reply = "T"
             if reply == "T":
                 self._interrupted(event)
@@ -210,6 +212,8 @@ class Core(Timekeeping, HostCalls):
         if event is None:
             return
         actor = self.actors[(event.namespace, event.name)]
+        if self.store.rollback_open():  # a transaction the budget cut off keeps nothing
+            self._resync_alarm(actor.oid)
         self._discard(actor)
         self.engine.deadline = time.monotonic() + 0.05  # let stray jobs fail fast
         self.engine.drain()

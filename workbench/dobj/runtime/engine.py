@@ -190,14 +190,14 @@ class Engine:
         return "\n".join(out)
 
     def drain(self) -> bool:
-        """Run every pending job. Returns False if one was interrupted by the budget."""
-        ok = True
+        """Run every pending job; stop at one the budget interrupted and return False."""
         while True:
             try:
                 if not self.ctx.execute_pending_job():
-                    return ok
+                    return True
             except quickjs.JSException:
-                ok = False
+                if self.interrupted:
+                    return False
 
     def memory(self) -> dict:
         return self.ctx.memory()

@@ -145,6 +145,16 @@ class Store:
         self._savepoints -= 1
         self._forget()
 
+    def rollback_open(self) -> bool:
+        """Roll back every transaction still open (one the budget cut off); True if any."""
+        if not self._savepoints:
+            return False
+        self.db.execute("ROLLBACK TO txn1")
+        self.db.execute("RELEASE txn1")
+        self._savepoints = 0
+        self._forget()
+        return True
+
     def _forget(self, oid: int | None = None) -> None:
         if oid is None:
             self._cache.clear()
