@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 import dobj
@@ -108,6 +110,62 @@ def test_reload_of_a_broken_bundle_keeps_the_old_one(bundle):
         with pytest.raises(dobj.BundleError):
             rt.reload()
         assert rt.get("A", "x").n() == 1
+
+
+TWO_CLASSES = """
+class Keep { ping() { return "pong"; } }
+class Ring {
+  constructor(state) { this.s = state.storage; }
+  arm(ms) { this.s.setAlarm(Date.now() + ms); }
+  alarm() { this.s.put("rang", (this.s.get("rang") || 0) + 1); }
+  async wait(ms) { await new Promise((r) => setTimeout(r, ms)); return "woke"; }
+}
+exports.objects = { Keep, Ring };
+"""
+
+
+def test_an_alarm_due_while_its_namespace_is_gone_fires_when_a_reload_brings_it_back(bundle):
+    path = bundle(TWO_CLASSES)
+    with dobj.Runtime.load(path) as rt:
+        rt.get("RING", "r").arm(5000)
+        path.write_text(TWO_CLASSES.replace("exports.objects = { Keep, Ring }", "exports.objects = { Keep }"))
+        rt.reload()
+        rt.clock.advance("10s")
+        assert [a["object"] for a in rt.alarms()] == ["RING/r"]  # listed, overdue, waiting
+        path.write_text(TWO_CLASSES)
+        rt.reload()
+        assert rt.alarms() == []
+        assert rt.get("RING", "r").storage["rang"] == 1
+
+
+def test_a_handle_taken_before_a_reload_removed_its_namespace_says_so(bundle):
+    path = bundle(TWO_CLASSES)
+    with dobj.Runtime.load(path) as rt:
+        ring = rt.get("RING", "r")
+        ring.arm(1000)
+        path.write_text(TWO_CLASSES.replace("exports.objects = { Keep, Ring }", "exports.objects = { Keep }"))
+        rt.reload()
+        with pytest.raises(dobj.UnknownNamespace, match="no namespace 'RING'"):
+            ring.arm(1000)
+        with pytest.raises(dobj.UnknownNamespace):
+            ring.storage["x"] = 1
+
+
+@pytest.mark.parametrize("cpu_timeout", [0, 5.0])
+def test_reload_stops_an_event_that_waits_with_a_clear_error_and_goes_on(bundle, cpu_timeout):
+    path = bundle(TWO_CLASSES)
+    with dobj.Runtime.load(path, cpu_timeout=cpu_timeout) as rt:
+        ring = rt.get("RING", "r")
+
+        async def scenario():
+            waiting = asyncio.ensure_future(ring.acall("wait", 60_000))  # the manual clock stands still
+            await asyncio.sleep(0.05)
+            await asyncio.to_thread(rt.reload)
+            with pytest.raises(dobj.ExecutionError, match="reloaded while it waited"):
+                await asyncio.wait_for(waiting, 2)
+            return await ring.acall("wait", 0)
+
+        assert asyncio.run(scenario()) == "woke"
 
 
 def test_top_level_console_output_is_kept(load):

@@ -127,6 +127,38 @@ def test_failing_alarm_is_retried_with_backoff_then_dropped(rt):
     assert all(e.error is not None for e in failed)
 
 
+def test_an_alarm_whose_constructor_throws_is_retried_like_a_failing_alarm(load):
+    rt = load("""
+        class Fragile {
+          constructor(state) { this.s = state.storage; if (this.s.get("broken")) throw new Error("cannot build"); }
+          arm(ms) { this.s.setAlarm(Date.now() + ms); }
+          alarm(info) { this.s.put("rang", info); }
+        }
+        exports.objects = { Fragile };
+    """, cpu_timeout=1.0)
+    obj = rt.get("FRAGILE", "f")
+    obj.arm(1000)
+    obj.storage["broken"] = True
+    obj.evict()
+    t0 = rt.clock.now_ms()
+    rt.clock.advance("1s")
+    (failed,) = [e for e in rt.trace() if e.kind == "alarm"]
+    assert "cannot build" in failed.error.message
+    (retry,) = rt.alarms()
+    assert (retry["due_ms"] - t0, retry["retry"]) == (1000 + 2000, 1)  # not left overdue
+    del obj.storage["broken"]
+    rt.clock.advance("2s")
+    assert obj.storage["rang"] == {"retryCount": 1, "isRetry": True}
+    assert rt.alarms() == []
+
+
+def test_the_trace_shows_an_alarm_set_or_deleted_as_written(rt):
+    c = rt.get("CLOCKED", "c")
+    c.armIn(1000)
+    c.clear()
+    assert [e.written for e in rt.trace()[-2:]] == [["(alarm)"], ["(alarm)"]]
+
+
 def test_deleted_alarm_does_not_fire(rt):
     c = rt.get("CLOCKED", "c")
     c.armIn(1000)

@@ -143,8 +143,13 @@ class Core(Timekeeping, HostCalls):
         """
         engine, glue, classes = self._load_bundle()
         for actor in self.actors.values():
+            if actor.running is not None:  # waiting on a timer, a stub call, a Promise
+                self._fail_waiting(actor.running, ExecutionError(
+                    f"{actor.running.describe()} was stopped: the bundle was reloaded while it"
+                    " waited (writes it made before are kept)"))
             self._discard(actor)
         self.engine, self.glue, self.classes = engine, glue, classes
+        self._resync_alarms()  # alarms skipped while their namespace was gone fire now
         return classes
 
     # -- objects ------------------------------------------------------------------------
@@ -157,9 +162,10 @@ class Core(Timekeeping, HostCalls):
 
     def actor(self, namespace: str, name: str) -> Actor:
         """The actor for an identity, created on first use (no instance yet)."""
+        if namespace not in self.classes:  # also for a handle taken before a reload
+            self.check_namespace(namespace)
         actor = self.actors.get((namespace, name))
         if actor is None:
-            self.check_namespace(namespace)
             check_name(name)
             oid = self.store.object_id(namespace, name)
             actor = self.actors[(namespace, name)] = self.by_oid[oid] = Actor(namespace, name, oid)
@@ -217,9 +223,13 @@ class Core(Timekeeping, HostCalls):
         self._discard(actor)
         self.engine.deadline = time.monotonic() + 0.05  # let stray jobs fail fast
         self.engine.drain()
+        self._fail_waiting(event, self._timeout_error(event, "ran past"))
+
+    def _fail_waiting(self, event: Event, error: DobjError) -> None:
+        """End ``event``'s wait for its handler's Promise with ``error``."""
         future = self._waiting.get(self._pid_of.get(event.id, -1))
         if future is not None and not future.done():
-            future.set_exception(self._timeout_error(event, "ran past"))
+            future.set_exception(error)
 
     def _engine_failure(self, exc: Exception) -> str:
         """An error JavaScript could not catch (out of memory, an engine fault) as a reply."""
@@ -313,7 +323,7 @@ class Core(Timekeeping, HostCalls):
         event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
         actor.running = event
         try:
-            if not actor.live and event.kind not in ("storage", "evict"):
+            if not actor.live and event.kind not in ("storage", "evict", "alarm"):
                 self._construct(actor, event)
             result = await body(event)
         except DobjError as err:

@@ -13,7 +13,7 @@ import json
 from ..errors import BadRequest, DobjError, StorageError
 from .storage import check_key
 from .timekeeping import _num
-from .trace import Event
+from .trace import ALARM_WRITE, Event
 
 
 class HostCalls:
@@ -80,6 +80,7 @@ class HostCalls:
             due = float(text)
             store.set_alarm(oid, due, 0)
             self._schedule_alarm(oid, due)
+            event.written.append(ALARM_WRITE)
             return ""
         if op == "getAlarm":
             row = store.get_alarm(oid)
@@ -87,6 +88,7 @@ class HostCalls:
         if op == "deleteAlarm":
             store.delete_alarm(oid)
             self.schedule.remove("alarm", oid)
+            event.written.append(ALARM_WRITE)
             return ""
         raise BadRequest(f"unknown storage operation {op!r}")
 

@@ -88,6 +88,12 @@ class Timekeeping:
         self.schedule.add("alarm", oid, due_ms)
         self._rearm()
 
+    def _resync_alarms(self) -> None:
+        """Schedule every alarm the store holds (after a reload)."""
+        for oid, due_ms, _retry in self.store.all_alarms():
+            self.schedule.add("alarm", oid, due_ms)
+        self._rearm()
+
     def _resync_alarm(self, oid: int) -> None:
         row = self.store.get_alarm(oid)
         if row is None:
@@ -187,12 +193,10 @@ class Timekeeping:
             event.console.append(("error", f"Uncaught in timer: {info.get('name')}: {info.get('message')}"))
 
     async def _deliver_alarm(self, oid: int) -> Event | None:
-        actor = self.by_oid.get(oid)
-        if actor is None:
-            namespace, name = self.store.object_name(oid)
-            if namespace not in self.classes:
-                return None  # the bundle no longer has this namespace; the alarm waits
-            actor = self.actor(namespace, name)
+        namespace, name = self.store.object_name(oid)
+        if namespace not in self.classes:
+            return None  # the bundle no longer has this namespace: a reload brings it back
+        actor = self.actor(namespace, name)
         row = self.store.get_alarm(oid)
         if row is None:
             return None
@@ -205,14 +209,11 @@ class Timekeeping:
                 return None  # deleted or moved while this delivery waited
             self.store.delete_alarm(oid)
             try:
+                if not actor.live:  # a constructor that throws fails the alarm, retried too
+                    self._construct(actor, ev)
                 return await self._call_handler(ev, "alarm", oid, retry)
             except DobjError:
-                if self.store.get_alarm(oid) is None and retry < ALARM_RETRIES:
-                    due = self.clock.now_ms() + 2000.0 * (2 ** retry)
-                    self.store.set_alarm(oid, due, retry + 1)
-                    self._schedule_alarm(oid, due)
-                elif self.store.get_alarm(oid) is None:
-                    ev.console.append(("error", f"alarm failed {retry + 1} times; dropped"))
+                self._retry_alarm(ev, oid, retry)
                 raise
 
         try:
@@ -220,6 +221,20 @@ class Timekeeping:
         except DobjError:
             pass
         return event
+
+    def _retry_alarm(self, event: Event, oid: int, retry: int) -> None:
+        """After a failed ``alarm()``: again in 2, 4, 8, ... s, or drop it after the last retry.
+
+        Nothing happens if the handler set a new alarm before it failed.
+        """
+        if self.store.get_alarm(oid) is not None:
+            return
+        if retry < ALARM_RETRIES:
+            due = self.clock.now_ms() + 2000.0 * (2 ** retry)
+            self.store.set_alarm(oid, due, retry + 1)
+            self._schedule_alarm(oid, due)
+        else:
+            event.console.append(("error", f"alarm failed {retry + 1} times; dropped"))
 
     def alarms(self) -> list[tuple[str, str, float, int]]:
         """Every scheduled alarm: (namespace, name, due ms, retry count)."""

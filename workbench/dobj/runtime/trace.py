@@ -21,6 +21,10 @@ from typing import Any
 from ..errors import DobjError
 
 
+# What an event's ``written`` list shows for setAlarm() and deleteAlarm() ("*" is deleteAll).
+ALARM_WRITE = "(alarm)"
+
+
 @dataclass(eq=False, slots=True)
 class Event:
     """One event of one object, from the moment it starts running to its result."""
