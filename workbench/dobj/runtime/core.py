@@ -18,31 +18,20 @@ import json
 import time
 from pathlib import Path
 
-from ..errors import (
-    BadRequest,
-    DobjError,
-    ExecutionError,
-    MethodNotFound,
-    RuntimeClosed,
-    ScriptTimeout,
-    StorageError,
-    UnknownNamespace,
-    did_you_mean,
-    from_code,
-)
+from ..errors import BadRequest, DobjError, ExecutionError, MethodNotFound, RuntimeClosed, ScriptTimeout
+from ..errors import UnknownNamespace, did_you_mean
 from . import bundle as bundles
 from .actors import Actor, check_name, object_hex
 from .clock import ManualClock, RealClock
-from .engine import Engine, split_exception
+from .commits import CommitPoint
 from .hostcalls import HostCalls
+from .loading import load_bundle
+from .replies import engine_failure, method_not_found, script_error, timeout_error
 from .storage import Store, check_key
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
 
 _encode_str = json.encoder.encode_basestring_ascii
-# Codes a JavaScript error keeps when it escapes a handler (storage errors keep theirs);
-# anything else, a failed stub call included, is the handler's execution_error.
-_KEPT_CODES = frozenset({"bad_request", "payload_too_large", "storage_error", "execution_error"})
 _OBJECT_PROTOTYPE = frozenset(
     "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
     " hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
@@ -80,7 +69,6 @@ class Core(Timekeeping, HostCalls):
         self.schedule = Schedule()
         self.timers: dict[int, tuple[Actor, int, Event | None]] = {}
         self.current: Event | None = None
-        self.inflight = 0
         self._timer_ids = itertools.count(1)
         self._event_ids = itertools.count(1)
         self._pids = itertools.count(1)
@@ -88,7 +76,6 @@ class Core(Timekeeping, HostCalls):
         self._expecting: set[int] = set()  # pids whose handler call is in progress
         self._waiting: dict[int, asyncio.Future] = {}
         self._pid_of: dict[int, int] = {}  # event id -> pid it waits on
-        self._commit_waiters: list[asyncio.Future] | None = None
         self._wakeup: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         # Told the seconds until the next due alarm or timer whenever that changes (real
@@ -97,14 +84,12 @@ class Core(Timekeeping, HostCalls):
         self.closed = False
         self.engine, self.glue, self.classes = self._load_bundle()
         self.store = Store(data, durability=durability)
+        self.commits = CommitPoint(self.store, loop)
         for oid, due_ms, _retry in self.store.all_alarms():
             self.schedule.add("alarm", oid, due_ms)
 
     # -- bundle -------------------------------------------------------------------------
     def _load_bundle(self):
-        source = bundles.read_source(self.path)
-        manifest = bundles.read_manifest(self.manifest_path) if self.manifest_path else None
-        engine = Engine(memory_limit=self.memory_limit)
         host = {
             "storage": self._host_storage,
             "now": self.clock.now_ms,
@@ -114,27 +99,8 @@ class Core(Timekeeping, HostCalls):
             "settle": self._host_settle,
             "idOf": lambda names: object_hex(*json.loads(names)),
         }
-        pick, factory = engine.load(host, source, self.path.name)
-        glue = {name: pick(name) for name in (
-            "define", "bind", "construct", "drop", "methods", "invoke", "fetch", "alarm",
-            "fireTimer", "dropTimers", "settleStub")}
-        engine.deadline = time.monotonic() + self.budget if self.budget else float("inf")
-        try:
-            described = json.loads(glue["define"](factory))
-        except Exception as exc:  # JSException from top-level code
-            name, message, stack = split_exception(exc)
-            if engine.interrupted:
-                message = "the bundle's top-level code did not finish within the budget"
-            where = engine._location(stack)
-            raise bundles.BundleError(
-                f"{self.path.name}{where}: {name}: {message}", js_name=name,
-                js_stack=engine.clean_stack(stack),
-            ) from None
-        finally:
-            engine.deadline = float("inf")
-        classes = bundles.classes_from(described, self.path.name, manifest)
-        glue["bind"](json.dumps({ns: c.export for ns, c in classes.items()}))
-        return engine, glue, classes
+        return load_bundle(self.path, manifest=self.manifest_path, memory_limit=self.memory_limit,
+                           budget=self.budget, host=host)
 
     def reload(self) -> dict[str, bundles.ClassInfo]:
         """Re-read the bundle; keep storage and alarms; drop every live instance.
@@ -201,7 +167,7 @@ class Core(Timekeeping, HostCalls):
             try:
                 reply = fn(*args)
             except Exception as exc:
-                reply = "T" if engine.interrupted else self._engine_failure(exc)
+                reply = "T" if engine.interrupted else engine_failure(exc)
             # Jobs the event queued run only while it is within budget: once interrupted,
             # the instance is discarded first, so none of them can write.
             if reply != "T" and not engine.drain() and engine.interrupted:
@@ -231,27 +197,10 @@ class Core(Timekeeping, HostCalls):
         if future is not None and not future.done():
             future.set_exception(error)
 
-    def _engine_failure(self, exc: Exception) -> str:
-        """An error JavaScript could not catch (out of memory, an engine fault) as a reply."""
-        name, message, stack = split_exception(exc)
-        if message in ("", "null"):  # the heap was too full to even build the message
-            name, message = "InternalError", "out of memory"
-        return "E" + json.dumps({"name": name, "message": message, "stack": stack})
-
     def _timeout_error(self, event: Event | None, how: str) -> ScriptTimeout:
-        what = event.describe() if event else "JavaScript"
-        hint = ""
-        if event is not None and self.clock.manual:
-            actor = self.actors.get((event.namespace, event.name))
-            if actor is not None and actor.timers:
-                hint = (
-                    "; it is waiting on a timer, but the clock is manual: advance it"
-                    " (tick 5s in the workbench, rt.clock.advance(5) in Python)"
-                )
-        return ScriptTimeout(
-            f"{what} {how} its {self.budget:g}s budget{hint}; the instance was discarded"
-            " and will be rebuilt on the next event"
-        )
+        actor = event and self.actors.get((event.namespace, event.name))
+        on_timer = bool(self.clock.manual and actor and actor.timers)
+        return timeout_error(event, how, self.budget, on_manual_timer=on_timer)
 
     def _decode(self, event: Event, reply: str):
         """Turn a glue reply into a result, or raise the error it carries."""
@@ -261,36 +210,10 @@ class Core(Timekeeping, HostCalls):
         if tag == "T":
             raise self._timeout_error(event, "ran past")
         if tag == "M":
-            raise self._method_not_found(event)
-        info = json.loads(reply[1:])
-        stack = self.engine.clean_stack(info.get("stack", ""))
-        name = info.get("name") or "Error"
-        message = info.get("message", "")
-        code = info.get("code")
-        if name == "RangeError" and "call stack" in message:
-            message += " (runaway recursion? the stack holds about 2,400 calls)"
-        oom = name == "InternalError" and "out of memory" in message
-        if oom:
-            self.engine.ctx.gc()
-            message = (f"out of memory: the JavaScript heap limit is {self.memory_limit >> 20} MiB;"
-                       " the instance was discarded")
-        if code in _KEPT_CODES:
-            err = from_code(code, message, js_name=name, js_stack=stack)
-        else:
-            err = ExecutionError(message, js_name=name, js_stack=stack)
-        err.oom = oom
-        raise err
-
-    def _method_not_found(self, event: Event) -> MethodNotFound:
-        actor = self.actors[(event.namespace, event.name)]
-        cls = self.classes[event.namespace].export
-        if event.kind == "fetch":
-            return MethodNotFound(f"{cls} has no fetch(req) method; define fetch() to handle requests")
-        methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
-        return MethodNotFound(
-            f"{cls} has no method {event.method!r}{did_you_mean(event.method, methods)};"
-            f" its methods are {', '.join(methods) or 'none'}"
-        )
+            actor = self.actors[(event.namespace, event.name)]
+            methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
+            raise method_not_found(event, self.classes[event.namespace].export, methods)
+        raise script_error(json.loads(reply[1:]), self.engine, self.memory_limit)
 
     # -- events -------------------------------------------------------------------------
     def new_event(self, actor: Actor, kind: str, method: str, args: str, parent: Event | None = None) -> Event:
@@ -303,7 +226,8 @@ class Core(Timekeeping, HostCalls):
             raise RuntimeClosed("the runtime is closed")
         if not actor.lock.take_now():
             await actor.lock.take(self.loop)
-        self.inflight += 1
+        commits = self.commits
+        commits.inflight += 1
         try:
             return await self._run_turn(actor, event, body)
         finally:
@@ -312,9 +236,9 @@ class Core(Timekeeping, HostCalls):
             actor.lock.release()
             try:
                 if self.store.dirty:
-                    await self._commit_point()
+                    await commits.reached()
             finally:
-                self.inflight -= 1
+                commits.inflight -= 1
                 self.trace.add(event)
 
     async def _run_turn(self, actor: Actor, event: Event, body):
@@ -475,36 +399,6 @@ class Core(Timekeeping, HostCalls):
             return was_live
 
         return await self.run(actor, event, body)
-
-    # -- commits ------------------------------------------------------------------------
-    async def _commit_point(self) -> None:
-        """Commit before a result leaves; events finishing together share one commit.
-
-        On a loop that runs on its own (a server), the commit waits for the end of the
-        loop's current round, so that every event finishing in that round shares it.
-        """
-        if self._commit_waiters is None and (self.inflight <= 1 and not self.loop.is_running()):
-            self.store.commit()
-            return
-        if self._commit_waiters is None:
-            self._commit_waiters = []
-            self.loop.call_soon(self._flush)
-        future = self.loop.create_future()
-        self._commit_waiters.append(future)
-        await future
-
-    def _flush(self) -> None:
-        waiters, self._commit_waiters = self._commit_waiters or [], None
-        try:
-            self.store.commit()
-        except StorageError as err:
-            for f in waiters:
-                if not f.done():
-                    f.set_exception(err)
-            return
-        for f in waiters:
-            if not f.done():
-                f.set_result(None)
 
     # -- views ----------------------------------------------------------------------------
     def object_paths(self) -> list[tuple[str, str]]:
