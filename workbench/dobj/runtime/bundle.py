@@ -37,14 +37,6 @@ class ClassInfo:
     namespace: str
     methods: tuple[str, ...]
 
-    @property
-    def has_fetch(self) -> bool:
-        return "fetch" in self.methods
-
-    @property
-    def has_alarm(self) -> bool:
-        return "alarm" in self.methods
-
 
 def read_source(path: Path) -> str:
     """The text of a bundle file, or a :class:`BundleError` that says what is wrong."""

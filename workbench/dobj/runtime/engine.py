@@ -55,8 +55,6 @@ _FACTORY_HEAD = "(function (exports, module, require) {"
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
 _PRELUDE = (Path(__file__).parent / "prelude.js").read_text(encoding="utf-8")
 
-Interrupted = quickjs.JSException
-
 
 def context_pointers(ctx: quickjs.Context) -> tuple[int, int]:
     """``(JSRuntime*, JSContext*)`` of a binding context, verified with ``JS_GetRuntime``."""
