@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 import dobj
@@ -38,6 +40,34 @@ def test_top_level_throw_names_its_line(bundle):
 def test_bundle_without_objects_fails_with_a_hint(bundle):
     err = load_error(bundle, "class A {}\nexports.other = A;\n")
     assert "exports no objects" in err.message and "exports.objects" in err.message
+
+
+def test_hint_for_a_bundle_without_objects_is_valid_javascript(bundle):
+    err = load_error(bundle, "class A {}\n")
+    assert "exports.objects = { MyClass }" in err.message
+    assert "module.exports = { objects: { MyClass } }" in err.message
+    assert "{{" not in err.message and "}}" not in err.message
+
+
+@pytest.mark.parametrize("key", ["a b", "Chat/Room", "Chat.Room", "Résumé!", "tab\there", ""])
+def test_export_name_that_no_command_can_address_is_refused(bundle, key):
+    err = load_error(bundle, f"class C {{}}\nexports.objects = {{ {json.dumps(key)}: C }};\n")
+    assert repr(key) in err.message
+    assert "letters, digits" in err.message
+
+
+@pytest.mark.parametrize("key, namespace", [("chat-room", "CHAT_ROOM"), ("Zähler", "ZÄHLER"), ("$Private", "$PRIVATE")])
+def test_export_names_with_letters_digits_dash_and_dollar_load(load, key, namespace):
+    rt = load(f"class C {{ n() {{ return 1; }} }}\nexports.objects = {{ {json.dumps(key)}: C }};\n")
+    assert rt.get(namespace, "x").n() == 1
+
+
+def test_manifest_namespace_that_no_command_can_address_is_refused(bundle, tmp_path):
+    path = bundle("class C {}\nexports.objects = { C };\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"objects": {"MY NS": "C"}}')
+    with pytest.raises(dobj.BundleError, match="'MY NS'.*letters, digits"):
+        dobj.Runtime.load(path, manifest=manifest)
 
 
 @pytest.mark.parametrize("value, kind", [("42", "number"), ("() => 1", "function"), ("null", "null")])

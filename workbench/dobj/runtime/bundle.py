@@ -15,6 +15,9 @@ from ..errors import BundleError
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD = re.compile(r"([a-z0-9])([A-Z])")
+# What a workbench command (COUNTER/global.increment()) and a URL segment can address.
+_ADDRESSABLE = re.compile(r"[\w$-]+\Z")
+_ALLOWED = "letters, digits, '_', '-' and '$'"
 
 
 def namespace_for(export_name: str) -> str:
@@ -82,7 +85,7 @@ def classes_from(described: dict, filename: str, manifest: dict[str, str] | None
     if "error" in described:
         raise BundleError(
             f"{filename} exports no objects: end it with exports.objects = {{ MyClass }}"
-            " (or module.exports = {{ objects: {{ MyClass }} }})"
+            " (or module.exports = { objects: { MyClass } })"
         )
     exported = described["classes"]
     for key, info in exported.items():
@@ -100,10 +103,21 @@ def classes_from(described: dict, filename: str, manifest: dict[str, str] | None
                 f"the manifest names {', '.join(map(repr, unknown))}, which {filename} does not"
                 f" export; it exports {', '.join(exported)}"
             )
+        for ns in manifest:
+            if not _ADDRESSABLE.match(ns):
+                raise BundleError(
+                    f"the manifest's namespace {ns!r} cannot be addressed by commands or URLs:"
+                    f" a namespace holds only {_ALLOWED}"
+                )
         binding = manifest
     else:
         binding = {}
         for key in exported:
+            if not _ADDRESSABLE.match(key):
+                raise BundleError(
+                    f"{filename}: export {key!r} cannot become a namespace that commands and URLs"
+                    f" can address: export names hold only {_ALLOWED}; rename it or give a --manifest"
+                )
             ns = namespace_for(key)
             if not ns:
                 raise BundleError(f"{filename}: export {key!r} gives an empty namespace")
