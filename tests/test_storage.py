@@ -158,6 +158,30 @@ def test_value_limit_is_2_mib_and_3_mib_is_refused(s):
     assert s.get("ok") is not None
 
 
+def test_non_ascii_value_from_python_is_measured_as_utf8_json(s):
+    value = "é" * 1_000_000  # 2 MB of UTF-8 JSON, 6 MB if written with \\u escapes
+    s.storage["accent"] = value
+    assert s.get("accent") == value
+    assert s.storage["accent"] == value
+
+
+@pytest.mark.parametrize("side", ["javascript", "python"])
+def test_value_limit_counts_the_same_bytes_from_javascript_and_python(s, side):
+    at_limit = "é" * ((2 * 1024 * 1024 - 2) // 2)  # with its quotes: exactly 2 MiB of UTF-8
+    put = s.put if side == "javascript" else s.storage.__setitem__
+    put("edge", at_limit)
+    assert s.get("edge") == at_limit
+    with pytest.raises(dobj.PayloadTooLarge, match="2 MiB"):
+        put("over", at_limit + "é")
+    assert s.get("over") is None
+
+
+def test_value_with_a_lone_surrogate_from_python_is_stored_as_javascript_would(s):
+    s.storage["odd"] = "a\ud800b"
+    assert s.get("odd") == "a\ud800b"
+    assert s.storage["odd"] == "a\ud800b"
+
+
 @pytest.mark.parametrize("method", ["putRaw", "putFn"])
 def test_non_serializable_values_are_bad_requests(s, method):
     with pytest.raises(dobj.BadRequest, match="JSON-serializable"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +32,9 @@ CACHED_ENTRIES = 100_000
 CACHED_VALUE_CHARS = 16 * 1024
 DB_NAME = "dobj.sqlite3"
 LOCK_NAME = "dobj.lock"
+
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -63,6 +67,22 @@ def check_value(text: str) -> str:
             f"storage value is {size:,} bytes of JSON; the limit is {MAX_VALUE_BYTES:,} bytes"
             " (2 MiB): split it over several keys"
         )
+    return text
+
+
+def value_json(value) -> str:
+    """A Python value as the JSON text ``JSON.stringify`` writes: UTF-8, no ``\\u`` escapes
+    except for lone surrogates, so values from Python and JavaScript measure alike.
+
+    >>> value_json({"name": "Zoë", "odd": "\\ud800"})
+    '{"name":"Zoë","odd":"\\\\ud800"}'
+    """
+    try:
+        text = _VALUE_JSON.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(f"storage values must be JSON-serializable: {exc}") from None
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 
