@@ -144,6 +144,38 @@ def test_non_string_keys_are_bad_requests(s, key):
         s.badKey(key)
 
 
+@pytest.mark.parametrize("call", [
+    lambda s: s.put("\ud800", 1),
+    lambda s: s.put("a\udc00b", 1),
+    lambda s: s.get("\ud800"),
+    lambda s: s.call("del", "\ud800"),
+    lambda s: s.list({"prefix": "\ud800"}),
+    lambda s: s.list({"start": "a", "end": "\udfff"}),
+], ids=["put", "put-low-surrogate", "get", "delete", "list-prefix", "list-end"])
+def test_key_with_a_lone_surrogate_from_javascript_is_a_bad_request(s, call):
+    with pytest.raises(dobj.BadRequest, match="lone surrogate"):
+        call(s)
+    assert s.list() == {}
+
+
+def test_key_with_a_surrogate_pair_from_javascript_is_an_ordinary_key(s):
+    s.put("smile\U0001F600", 1)
+    assert s.list() == {"smile\U0001F600": 1}
+    assert s.storage["smile\U0001F600"] == 1
+
+
+@pytest.mark.parametrize("edit", [
+    lambda st: st.__setitem__("\ud800", 1),
+    lambda st: st.__getitem__("\ud800"),
+    lambda st: st.__delitem__("\ud800"),
+    lambda st: st.items(prefix="\ud800"),
+], ids=["set", "get", "delete", "items-prefix"])
+def test_key_with_a_lone_surrogate_from_python_is_a_bad_request(s, edit):
+    with pytest.raises(dobj.BadRequest, match="lone surrogate"):
+        edit(s.storage)
+    assert dict(s.storage) == {}
+
+
 def test_key_limit_is_2048_bytes(s):
     s.put("k" * 2048, 1)
     with pytest.raises(dobj.BadRequest, match="2048"):

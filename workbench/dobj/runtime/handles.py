@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadRequest
 from .clock import format_ms, parse_duration, parse_instant
-from .storage import value_json
+from .storage import check_key, value_json
 from .trace import Event
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ class StorageView(MutableMapping):
         def get():
             core = rt._core
             actor = core.actor(self._handle.namespace, self._handle.name)
-            return core.store.get(actor.oid, key)
+            return core.store.get(actor.oid, check_key(key))
 
         value = rt._call_in_loop(get)
         if value is None:

@@ -92,6 +92,7 @@
 
   function checkKey(key) {
     if (typeof key !== "string") throw codedError("bad_request", "storage keys must be strings, not " + (key === null ? "null" : typeof key), "TypeError");
+    if (!key.isWellFormed()) throw codedError("bad_request", "a storage key must be well-formed Unicode: this one holds a lone surrogate (a \\uD800-\\uDFFF without its pair)", "TypeError");
     return key;
   }
 
