@@ -33,6 +33,26 @@ class Store {
       return [this.s.get("outer"), this.s.get("inner")];
     });
   }
+  txnLateWrite() { return this.s.transaction(async (t) => { t.put("early", 1); await null; t.put("late", 1); }); }
+  txnKeep(how) {
+    try {
+      this.s.transaction((t) => { this.kept = t; t.put("kept", how); if (how === "throw") throw new Error("x"); });
+    } catch (e) {}
+  }
+  txnReuse(call) {
+    const t = this.kept;
+    const calls = { get: () => t.get("kept"), put: () => t.put("x", 1), delete: () => t.delete("kept"),
+      list: () => t.list(), deleteAll: () => t.deleteAll(), getAlarm: () => t.getAlarm(),
+      transaction: () => t.transaction(() => 1) };
+    try { calls[call](); return "allowed"; } catch (e) { return [e.code, e.message]; }
+  }
+  txnHandle() {
+    return this.s.transaction((t) => {
+      t.put("a", 1);
+      const inner = t.transaction((u) => { u.put("b", 2); return u.get("a"); });
+      return [t === this.s, inner, t.get("b"), Object.keys(t.list()), t.delete("a")];
+    });
+  }
   throwAfterWrite() { this.s.put("kept", true); throw new Error("after write"); }
   badKey(k) { return this.s.get(k); }
   alarmNoHandler() { this.s.setAlarm(Date.now() + 1000); }
@@ -107,6 +127,28 @@ def test_async_transaction_callback_is_rolled_back_and_refused(s):
     with pytest.raises(dobj.BadRequest, match="transaction callback must be synchronous"):
         s.txnAsync()
     assert s.get("a") is None
+
+
+def test_async_transaction_callback_cannot_write_after_its_await(s):
+    with pytest.raises(dobj.BadRequest, match="transaction callback must be synchronous"):
+        s.txnLateWrite()
+    assert (s.get("early"), s.get("late")) == (None, None)
+    s.put("after", 1)  # the object's own storage still works
+    assert s.list() == {"after": 1}
+
+
+def test_transaction_callback_gets_its_own_handle_that_works_inside(s):
+    assert s.txnHandle() == [False, 1, 2, ["a", "b"], True]
+    assert s.list() == {"b": 2}
+
+
+@pytest.mark.parametrize("how, ended", [("commit", "committed"), ("throw", "rolled back")])
+@pytest.mark.parametrize("call", ["get", "put", "delete", "list", "deleteAll", "getAlarm", "transaction"])
+def test_transaction_handle_refuses_every_call_once_its_transaction_ended(s, how, ended, call):
+    s.txnKeep(how)
+    code, message = s.txnReuse(call)
+    assert code == "bad_request" and ended in message and "state.storage" in message
+    assert s.list() == ({"kept": "commit"} if how == "commit" else {})
 
 
 def test_nested_transaction_rolls_back_only_the_inner_one(s):

@@ -119,18 +119,22 @@
     transaction(fn) {
       if (typeof fn !== "function") throw codedError("bad_request", "transaction() takes a function", "TypeError");
       const sp = unwrap(hs("begin", this.#oid, this.#gen, "", ""));
+      const state = { ended: "" };
       let result;
       try {
-        result = fn(this);
+        result = fn(new DurableObjectTransaction(TOKEN, this, state));
       } catch (e) {
+        state.ended = "rolled back";
         hs("rollback", this.#oid, this.#gen, sp, "");
         throw e;
       }
       if (result !== null && (typeof result === "object" || typeof result === "function") && typeof result.then === "function") {
+        state.ended = "rolled back: its callback returned a Promise";
         hs("rollback", this.#oid, this.#gen, sp, "");
         if (result instanceof Promise) result.catch(() => {});
         throw codedError("bad_request", "transaction callback must be synchronous: it returned a Promise, and a SQLite transaction cannot stay open across an await. Move async work outside the transaction.", "TypeError");
       }
+      state.ended = "committed";
       unwrap(hs("commit", this.#oid, this.#gen, sp, ""));
       return result;
     }
@@ -146,6 +150,33 @@
     getAlarm() { return unwrap(hs("getAlarm", this.#oid, this.#gen, "", "")); }
     deleteAlarm() { unwrap(hs("deleteAlarm", this.#oid, this.#gen, "", "")); }
     sync() { return Promise.resolve(); }
+  }
+
+  // The txn that transaction(fn) passes to fn: the storage's calls while the transaction is
+  // open, and an error for every call once it has ended (committed, rolled back or
+  // refused), so code left behind an await cannot write outside its transaction.
+  class DurableObjectTransaction {
+    #storage; #state;
+    constructor(token, storage, state) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+      this.#storage = storage; this.#state = state;
+    }
+    #open(call) {
+      if (this.#state.ended) {
+        throw codedError("bad_request", "txn." + call + "() after its transaction ended (" + this.#state.ended + "): a transaction's handle works only inside its callback; use state.storage outside it", "Error");
+      }
+      return this.#storage;
+    }
+    get(key) { return this.#open("get").get(key); }
+    put(key, value) { this.#open("put").put(key, value); }
+    delete(key) { return this.#open("delete").delete(key); }
+    deleteAll() { this.#open("deleteAll").deleteAll(); }
+    list(options) { return this.#open("list").list(options); }
+    transaction(fn) { return this.#open("transaction").transaction(fn); }
+    transactionSync(fn) { return this.#open("transactionSync").transaction(fn); }
+    setAlarm(when) { this.#open("setAlarm").setAlarm(when); }
+    getAlarm() { return this.#open("getAlarm").getAlarm(); }
+    deleteAlarm() { this.#open("deleteAlarm").deleteAlarm(); }
   }
 
   // ---- ids, stubs and env -----------------------------------------------------------------
