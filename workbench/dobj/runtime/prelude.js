@@ -20,7 +20,7 @@
   const instances = new Map();       // object id -> instance
   const blockers = new Map();        // object id -> Promise from blockConcurrencyWhile
   const pendingStubs = new Map();    // stub call id -> [resolve, reject]
-  const timers = new Map();          // timer id -> [fn, args, intervalMs]
+  const timers = new Map();          // timer id -> [fn, args, intervalMs, object id]
   let classes = {};
   let env = {};
   let nextStubCall = 1;
@@ -254,17 +254,20 @@
   }
   globalThis.console = consoleObject;
 
+  // Timer ids are shared by every object: each timer remembers its object, and clearing
+  // forgets it only when the host says the id belongs to the running event's object.
   function addTimer(fn, ms, args, interval) {
     if (typeof fn !== "function") throw new TypeError("setTimeout/setInterval need a function");
     const delay = Math.max(0, Number(ms) || 0);
-    const id = unwrap(host.timer("set", 0, String(delay)));
-    timers.set(id, [fn, args, interval ? delay : -1]);
+    const [id, owner] = unwrap(host.timer("set", 0, String(delay)));
+    timers.set(id, [fn, args, interval ? delay : -1, owner]);
     return id;
   }
   globalThis.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
   globalThis.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
   globalThis.clearTimeout = globalThis.clearInterval = (id) => {
-    if (timers.delete(id)) host.timer("clear", id, "");
+    const t = timers.get(id);
+    if (t !== undefined && unwrap(host.timer("clear", id, "")) === t[3]) timers.delete(id);
   };
 
   function require(name) {
