@@ -108,6 +108,49 @@ def test_bundle_cannot_reach_host_functions(load):
     assert rt.get("A", "x").probe() == ["undefined", "undefined", "undefined"]
 
 
+def test_bundle_sees_no_variable_of_the_loader(load):
+    rt = load(
+        """
+        class A {
+          probe() {
+            return [typeof h, typeof g, typeof f, typeof host, typeof internal, typeof glue, typeof pick];
+          }
+        }
+        exports.objects = { A };
+        """
+    )
+    assert rt.get("A", "x").probe() == ["undefined"] * 7
+
+
+@pytest.mark.parametrize("declaration", [
+    "const h = 1;", "let g = 2;", "var f = 3;", "function host() { return 4; }", "const internal = 5;",
+])
+def test_bundle_may_declare_any_top_level_name(load, declaration):
+    rt = load(f"{declaration}\nclass A {{ n() {{ return 1; }} }}\nexports.objects = {{ A }};\n")
+    assert rt.get("A", "x").n() == 1
+
+
+def test_global_set_by_the_bundle_is_the_global_it_reads(load):
+    rt = load("globalThis.h = 5; globalThis.g = 6;\nclass A { n() { return [h, g]; } }\nexports.objects = { A };")
+    assert rt.get("A", "x").n() == [5, 6]
+
+
+def test_errors_in_the_bundle_keep_bundle_positions_and_drop_runtime_frames(load):
+    rt = load(
+        """class A {
+          fail() { this.state.storage.put("k", () => 1); }
+          constructor(state) { this.state = state; }
+        }
+        exports.objects = { A };
+        """,
+        "positions.js",
+    )
+    with pytest.raises(dobj.BadRequest) as info:
+        rt.get("A", "x").fail()
+    frames = [line.strip() for line in info.value.js_stack.splitlines()]
+    assert frames == ["at fail (positions.js:2:39)"], frames
+
+
 def test_reload_keeps_storage_and_alarms_and_drops_instances(bundle, tmp_path):
     path = bundle(
         """

@@ -80,7 +80,8 @@ def read_manifest(path: str | Path) -> dict[str, str]:
 def classes_from(described: dict, filename: str, manifest: dict[str, str] | None) -> dict[str, ClassInfo]:
     """Check what a bundle exported and name its namespaces.
 
-    ``described`` is the prelude's answer: ``{"classes": {export: {"ctor": bool, ...}}}``.
+    ``described`` is the answer of the ``define`` glue (js/dispatch.js):
+    ``{"classes": {export: {"ctor": bool, ...}}}``.
     """
     if "error" in described:
         raise BundleError(

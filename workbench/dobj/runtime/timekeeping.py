@@ -64,7 +64,7 @@ class Timekeeping:
 
         ``set`` replies ``[timer id, object id]``; ``clear`` cancels the timer only when it
         belongs to that object and replies the object id (``null`` outside any event), so
-        the prelude forgets only its own object's timers: ids are shared by every object.
+        globals.js forgets only its own object's timers: ids are shared by every object.
         """
         event = self.current
         if op == "clear":
