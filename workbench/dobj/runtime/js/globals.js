@@ -55,5 +55,16 @@
   };
   glue.dropTimers = (idsText) => { for (const id of JSON.parse(idsText)) timers.delete(id); };
 
+  // quickjs-ng's stack call sites (Error.prepareStackTrace) hand out the function of every
+  // frame, the runtime's own glue included; V8 gives undefined for strict-mode code. Give
+  // undefined always, so no stack can lead bundle code to the runtime's functions.
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_, sites) => sites;
+  const site = new Error().stack[0];
+  Error.prepareStackTrace = prepare;
+  Object.defineProperty(Object.getPrototypeOf(site), "getFunction", {
+    value: function getFunction() { return undefined; }, writable: false, configurable: false,
+  });
+
   internal.require = require;
 })
