@@ -1,4 +1,5 @@
 import asyncio
+import json
 
 import pytest
 
@@ -42,6 +43,34 @@ def test_bundle_without_objects_fails_with_a_hint(bundle):
     assert "exports no objects" in err.message and "exports.objects" in err.message
 
 
+def test_hint_for_a_bundle_without_objects_is_valid_javascript(bundle):
+    err = load_error(bundle, "class A {}\n")
+    assert "exports.objects = { MyClass }" in err.message
+    assert "module.exports = { objects: { MyClass } }" in err.message
+    assert "{{" not in err.message and "}}" not in err.message
+
+
+@pytest.mark.parametrize("key", ["a b", "Chat/Room", "Chat.Room", "Résumé!", "tab\there", ""])
+def test_export_name_that_no_command_can_address_is_refused(bundle, key):
+    err = load_error(bundle, f"class C {{}}\nexports.objects = {{ {json.dumps(key)}: C }};\n")
+    assert repr(key) in err.message
+    assert "letters, digits" in err.message
+
+
+@pytest.mark.parametrize("key, namespace", [("chat-room", "CHAT_ROOM"), ("Zähler", "ZÄHLER"), ("$Private", "$PRIVATE")])
+def test_export_names_with_letters_digits_dash_and_dollar_load(load, key, namespace):
+    rt = load(f"class C {{ n() {{ return 1; }} }}\nexports.objects = {{ {json.dumps(key)}: C }};\n")
+    assert rt.get(namespace, "x").n() == 1
+
+
+def test_manifest_namespace_that_no_command_can_address_is_refused(bundle, tmp_path):
+    path = bundle("class C {}\nexports.objects = { C };\n")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"objects": {"MY NS": "C"}}')
+    with pytest.raises(dobj.BundleError, match="'MY NS'.*letters, digits"):
+        dobj.Runtime.load(path, manifest=manifest)
+
+
 @pytest.mark.parametrize("value, kind", [("42", "number"), ("() => 1", "function"), ("null", "null")])
 def test_non_constructor_export_names_the_key(bundle, value, kind):
     err = load_error(bundle, f"exports.objects = {{ Bad: {value} }};\n")
@@ -78,6 +107,49 @@ def test_bundle_cannot_reach_host_functions(load):
         """
     )
     assert rt.get("A", "x").probe() == ["undefined", "undefined", "undefined"]
+
+
+def test_bundle_sees_no_variable_of_the_loader(load):
+    rt = load(
+        """
+        class A {
+          probe() {
+            return [typeof h, typeof g, typeof f, typeof host, typeof internal, typeof glue, typeof pick];
+          }
+        }
+        exports.objects = { A };
+        """
+    )
+    assert rt.get("A", "x").probe() == ["undefined"] * 7
+
+
+@pytest.mark.parametrize("declaration", [
+    "const h = 1;", "let g = 2;", "var f = 3;", "function host() { return 4; }", "const internal = 5;",
+])
+def test_bundle_may_declare_any_top_level_name(load, declaration):
+    rt = load(f"{declaration}\nclass A {{ n() {{ return 1; }} }}\nexports.objects = {{ A }};\n")
+    assert rt.get("A", "x").n() == 1
+
+
+def test_global_set_by_the_bundle_is_the_global_it_reads(load):
+    rt = load("globalThis.h = 5; globalThis.g = 6;\nclass A { n() { return [h, g]; } }\nexports.objects = { A };")
+    assert rt.get("A", "x").n() == [5, 6]
+
+
+def test_errors_in_the_bundle_keep_bundle_positions_and_drop_runtime_frames(load):
+    rt = load(
+        """class A {
+          fail() { this.state.storage.put("k", () => 1); }
+          constructor(state) { this.state = state; }
+        }
+        exports.objects = { A };
+        """,
+        "positions.js",
+    )
+    with pytest.raises(dobj.BadRequest) as info:
+        rt.get("A", "x").fail()
+    frames = [line.strip() for line in info.value.js_stack.splitlines()]
+    assert frames == ["at fail (positions.js:2:39)"], frames
 
 
 def test_reload_keeps_storage_and_alarms_and_drops_instances(bundle, tmp_path):

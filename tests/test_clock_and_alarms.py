@@ -20,6 +20,9 @@ class Clocked {
   async sleep(ms) { const t0 = Date.now(); await new Promise((r) => setTimeout(r, ms)); return Date.now() - t0; }
   later(ms, tag) { setTimeout(() => { this.s.put("timer:" + tag, Date.now()); }, ms); }
   cancelled() { const t = setTimeout(() => this.s.put("never", 1), 10); clearTimeout(t); }
+  arm1s(tag) { return setTimeout(() => this.s.put("fired", tag), 1000); }
+  armEvery1s() { return setInterval(() => this.s.put("ticks", (this.s.get("ticks") || 0) + 1), 1000); }
+  clearTimer(id) { clearTimeout(id); clearInterval(id); }
   async alarm(info) {
     const log = this.s.get("log") || [];
     log.push({ at: Date.now(), info, alarmInside: this.s.getAlarm() ?? null });
@@ -178,6 +181,19 @@ def test_cleared_timer_never_fires(rt):
     c.cancelled()
     rt.clock.advance(1)
     assert "never" not in c.storage
+
+
+def test_clearing_another_objects_timer_id_leaves_that_timer_alone(rt):
+    a, b = rt.get("CLOCKED", "a"), rt.get("CLOCKED", "b")
+    timeout, interval = a.arm1s("a's"), a.armEvery1s()
+    b.clearTimer(timeout)
+    b.clearTimer(interval)
+    rt.clock.advance(2.5)
+    assert a.storage["fired"] == "a's"
+    assert a.storage["ticks"] == 2
+    a.clearTimer(interval)  # its own object still can
+    rt.clock.advance(5)
+    assert a.storage["ticks"] == 2
 
 
 def test_an_event_waiting_on_a_timer_resumes_when_the_clock_advances(rt):

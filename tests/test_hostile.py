@@ -93,3 +93,39 @@ def test_runaway_alarm_times_out_and_is_retried_while_others_answer(rt):
     assert all(isinstance(e.error, dobj.ScriptTimeout) for e in alarms)
     assert [e.at_ms - alarms[0].at_ms for e in alarms[:3]] == [0, 2000, 6000]
     assert rt.get("CALM", "c").ping() == "pong"
+
+
+def test_stack_call_sites_lead_bundle_code_to_no_function(load):
+    rt = load(
+        """
+        const seen = [];
+        function grab() {
+          Error.prepareStackTrace = (e, sites) => sites;
+          const sites = new Error().stack;
+          Error.prepareStackTrace = undefined;
+          for (const s of sites) seen.push([s.getFunctionName(), typeof s.getFunction()]);
+        }
+        const sneaky = { toJSON() { grab(); return 1; } };
+        grab();
+        class Probe {
+          constructor(state, env) { this.state = state; this.env = env; grab(); }
+          async reach() {
+            this.state.storage.put("k", sneaky);
+            console.log(sneaky);
+            this.state.storage.transaction(() => grab());
+            setTimeout(() => grab(), 0);
+            await this.env.PROBE.getByName("other").ping(sneaky);
+            return sneaky;
+          }
+          ping() { grab(); return 1; }
+          seen() { return seen; }
+        }
+        exports.objects = { Probe };
+        """
+    )
+    probe = rt.get("PROBE", "x")
+    probe.reach()
+    rt.clock.advance(1)
+    seen = probe.seen()
+    assert {"reach", "toJSON", "ping", "grab"} <= {name for name, _ in seen}
+    assert {kind for _, kind in seen} == {"undefined"}

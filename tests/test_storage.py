@@ -33,6 +33,26 @@ class Store {
       return [this.s.get("outer"), this.s.get("inner")];
     });
   }
+  txnLateWrite() { return this.s.transaction(async (t) => { t.put("early", 1); await null; t.put("late", 1); }); }
+  txnKeep(how) {
+    try {
+      this.s.transaction((t) => { this.kept = t; t.put("kept", how); if (how === "throw") throw new Error("x"); });
+    } catch (e) {}
+  }
+  txnReuse(call) {
+    const t = this.kept;
+    const calls = { get: () => t.get("kept"), put: () => t.put("x", 1), delete: () => t.delete("kept"),
+      list: () => t.list(), deleteAll: () => t.deleteAll(), getAlarm: () => t.getAlarm(),
+      transaction: () => t.transaction(() => 1) };
+    try { calls[call](); return "allowed"; } catch (e) { return [e.code, e.message]; }
+  }
+  txnHandle() {
+    return this.s.transaction((t) => {
+      t.put("a", 1);
+      const inner = t.transaction((u) => { u.put("b", 2); return u.get("a"); });
+      return [t === this.s, inner, t.get("b"), Object.keys(t.list()), t.delete("a")];
+    });
+  }
   throwAfterWrite() { this.s.put("kept", true); throw new Error("after write"); }
   badKey(k) { return this.s.get(k); }
   alarmNoHandler() { this.s.setAlarm(Date.now() + 1000); }
@@ -109,6 +129,28 @@ def test_async_transaction_callback_is_rolled_back_and_refused(s):
     assert s.get("a") is None
 
 
+def test_async_transaction_callback_cannot_write_after_its_await(s):
+    with pytest.raises(dobj.BadRequest, match="transaction callback must be synchronous"):
+        s.txnLateWrite()
+    assert (s.get("early"), s.get("late")) == (None, None)
+    s.put("after", 1)  # the object's own storage still works
+    assert s.list() == {"after": 1}
+
+
+def test_transaction_callback_gets_its_own_handle_that_works_inside(s):
+    assert s.txnHandle() == [False, 1, 2, ["a", "b"], True]
+    assert s.list() == {"b": 2}
+
+
+@pytest.mark.parametrize("how, ended", [("commit", "committed"), ("throw", "rolled back")])
+@pytest.mark.parametrize("call", ["get", "put", "delete", "list", "deleteAll", "getAlarm", "transaction"])
+def test_transaction_handle_refuses_every_call_once_its_transaction_ended(s, how, ended, call):
+    s.txnKeep(how)
+    code, message = s.txnReuse(call)
+    assert code == "bad_request" and ended in message and "state.storage" in message
+    assert s.list() == ({"kept": "commit"} if how == "commit" else {})
+
+
 def test_nested_transaction_rolls_back_only_the_inner_one(s):
     assert s.nested() == [1, None]
 
@@ -144,6 +186,38 @@ def test_non_string_keys_are_bad_requests(s, key):
         s.badKey(key)
 
 
+@pytest.mark.parametrize("call", [
+    lambda s: s.put("\ud800", 1),
+    lambda s: s.put("a\udc00b", 1),
+    lambda s: s.get("\ud800"),
+    lambda s: s.call("del", "\ud800"),
+    lambda s: s.list({"prefix": "\ud800"}),
+    lambda s: s.list({"start": "a", "end": "\udfff"}),
+], ids=["put", "put-low-surrogate", "get", "delete", "list-prefix", "list-end"])
+def test_key_with_a_lone_surrogate_from_javascript_is_a_bad_request(s, call):
+    with pytest.raises(dobj.BadRequest, match="lone surrogate"):
+        call(s)
+    assert s.list() == {}
+
+
+def test_key_with_a_surrogate_pair_from_javascript_is_an_ordinary_key(s):
+    s.put("smile\U0001F600", 1)
+    assert s.list() == {"smile\U0001F600": 1}
+    assert s.storage["smile\U0001F600"] == 1
+
+
+@pytest.mark.parametrize("edit", [
+    lambda st: st.__setitem__("\ud800", 1),
+    lambda st: st.__getitem__("\ud800"),
+    lambda st: st.__delitem__("\ud800"),
+    lambda st: st.items(prefix="\ud800"),
+], ids=["set", "get", "delete", "items-prefix"])
+def test_key_with_a_lone_surrogate_from_python_is_a_bad_request(s, edit):
+    with pytest.raises(dobj.BadRequest, match="lone surrogate"):
+        edit(s.storage)
+    assert dict(s.storage) == {}
+
+
 def test_key_limit_is_2048_bytes(s):
     s.put("k" * 2048, 1)
     with pytest.raises(dobj.BadRequest, match="2048"):
@@ -156,6 +230,30 @@ def test_value_limit_is_2_mib_and_3_mib_is_refused(s):
         s.put("big", "x" * (3 * 1024 * 1024))
     assert s.get("big") is None
     assert s.get("ok") is not None
+
+
+def test_non_ascii_value_from_python_is_measured_as_utf8_json(s):
+    value = "é" * 1_000_000  # 2 MB of UTF-8 JSON, 6 MB if written with \\u escapes
+    s.storage["accent"] = value
+    assert s.get("accent") == value
+    assert s.storage["accent"] == value
+
+
+@pytest.mark.parametrize("side", ["javascript", "python"])
+def test_value_limit_counts_the_same_bytes_from_javascript_and_python(s, side):
+    at_limit = "é" * ((2 * 1024 * 1024 - 2) // 2)  # with its quotes: exactly 2 MiB of UTF-8
+    put = s.put if side == "javascript" else s.storage.__setitem__
+    put("edge", at_limit)
+    assert s.get("edge") == at_limit
+    with pytest.raises(dobj.PayloadTooLarge, match="2 MiB"):
+        put("over", at_limit + "é")
+    assert s.get("over") is None
+
+
+def test_value_with_a_lone_surrogate_from_python_is_stored_as_javascript_would(s):
+    s.storage["odd"] = "a\ud800b"
+    assert s.get("odd") == "a\ud800b"
+    assert s.storage["odd"] == "a\ud800b"
 
 
 @pytest.mark.parametrize("method", ["putRaw", "putFn"])

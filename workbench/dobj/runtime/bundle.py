@@ -15,6 +15,9 @@ from ..errors import BundleError
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD = re.compile(r"([a-z0-9])([A-Z])")
+# What a workbench command (COUNTER/global.increment()) and a URL segment can address.
+_ADDRESSABLE = re.compile(r"[\w$-]+\Z")
+_ALLOWED = "letters, digits, '_', '-' and '$'"
 
 
 def namespace_for(export_name: str) -> str:
@@ -36,14 +39,6 @@ class ClassInfo:
     export: str
     namespace: str
     methods: tuple[str, ...]
-
-    @property
-    def has_fetch(self) -> bool:
-        return "fetch" in self.methods
-
-    @property
-    def has_alarm(self) -> bool:
-        return "alarm" in self.methods
 
 
 def read_source(path: Path) -> str:
@@ -85,12 +80,13 @@ def read_manifest(path: str | Path) -> dict[str, str]:
 def classes_from(described: dict, filename: str, manifest: dict[str, str] | None) -> dict[str, ClassInfo]:
     """Check what a bundle exported and name its namespaces.
 
-    ``described`` is the prelude's answer: ``{"classes": {export: {"ctor": bool, ...}}}``.
+    ``described`` is the answer of the ``define`` glue (js/dispatch.js):
+    ``{"classes": {export: {"ctor": bool, ...}}}``.
     """
     if "error" in described:
         raise BundleError(
             f"{filename} exports no objects: end it with exports.objects = {{ MyClass }}"
-            " (or module.exports = {{ objects: {{ MyClass }} }})"
+            " (or module.exports = { objects: { MyClass } })"
         )
     exported = described["classes"]
     for key, info in exported.items():
@@ -108,10 +104,21 @@ def classes_from(described: dict, filename: str, manifest: dict[str, str] | None
                 f"the manifest names {', '.join(map(repr, unknown))}, which {filename} does not"
                 f" export; it exports {', '.join(exported)}"
             )
+        for ns in manifest:
+            if not _ADDRESSABLE.match(ns):
+                raise BundleError(
+                    f"the manifest's namespace {ns!r} cannot be addressed by commands or URLs:"
+                    f" a namespace holds only {_ALLOWED}"
+                )
         binding = manifest
     else:
         binding = {}
         for key in exported:
+            if not _ADDRESSABLE.match(key):
+                raise BundleError(
+                    f"{filename}: export {key!r} cannot become a namespace that commands and URLs"
+                    f" can address: export names hold only {_ALLOWED}; rename it or give a --manifest"
+                )
             ns = namespace_for(key)
             if not ns:
                 raise BundleError(f"{filename}: export {key!r} gives an empty namespace")

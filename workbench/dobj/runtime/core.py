@@ -352,7 +352,7 @@ class Core(Timekeeping, HostCalls):
                 json.dumps(request["headers"]), request["body"], request["rawBody"])
 
         async def body(ev: Event) -> dict:
-            # "status kind headers-JSON\n" then the body (see encodeResponse in the prelude)
+            # "status kind headers-JSON\n" then the body (see encodeResponse in js/dispatch.js)
             head, _, body = (await self._call_handler(ev, "fetch", *args)).partition("\n")
             status, kind, headers = head.split(" ", 2)
             if kind.endswith("/escaped"):

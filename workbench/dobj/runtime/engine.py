@@ -53,9 +53,16 @@ _CONTEXT_OFFSET = 24
 
 _FACTORY_HEAD = "(function (exports, module, require) {"
 _FRAME = re.compile(r"<input>:(\d+):(\d+)")
-_PRELUDE = (Path(__file__).parent / "prelude.js").read_text(encoding="utf-8")
 
-Interrupted = quickjs.JSException
+# The runtime's own JavaScript, in load order: each file is a function of the internal
+# object that the files share (see js/errors.js).
+RUNTIME_JS = ("errors", "storage", "env", "globals", "dispatch")
+_JS_DIR = Path(__file__).parent / "js"
+_RUNTIME_SOURCES = tuple((_JS_DIR / f"{name}.js").read_text(encoding="utf-8") for name in RUNTIME_JS)
+# Every evaluation reports its frames as "<input>:line:col": the bundle is compiled below
+# blank lines so that its lines come after every line of the runtime's files, which is how
+# clean_stack tells the bundle's frames from the runtime's.
+_BUNDLE_OFFSET = max(text.count("\n") for text in _RUNTIME_SOURCES) + 1
 
 
 def context_pointers(ctx: quickjs.Context) -> tuple[int, int]:
@@ -117,7 +124,7 @@ class Engine:
         """Make ``fn`` callable from JavaScript as the global ``name``.
 
         With ``reply`` the wrapper returns ``"!" + error JSON`` when ``fn`` raises, which
-        the prelude turns into a JavaScript error; nothing ever escapes into the engine.
+        the runtime's JavaScript turns into an error; nothing ever escapes into the engine.
         """
 
         def safe(*args):
@@ -132,35 +139,39 @@ class Engine:
         self.ctx.add_callable(name, safe)
 
     def load(self, host: dict[str, Callable[..., object]], source: str, filename: str):
-        """Evaluate the prelude with ``host`` functions and compile a CommonJS bundle.
+        """Evaluate the runtime's JavaScript with ``host`` functions and compile a CommonJS bundle.
 
-        Returns ``(pick, factory)``: ``pick("invoke")`` gives a glue function of the prelude;
-        ``factory`` is the bundle's
-        ``(exports, module, require) => ...``. Both live in one evaluation so that stack
-        frames can be told apart by line: see :meth:`clean_stack`.
+        Returns ``(pick, factory)``: ``pick("invoke")`` gives a glue function of the runtime;
+        ``factory`` is the bundle's ``(exports, module, require) => ...``, compiled at global
+        scope so that bundle code sees the globals and nothing of the loader. The host
+        functions are captured into the runtime's internal object and removed from
+        ``globalThis`` before any bundle code can run.
         """
         for name, fn in host.items():
             self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer"})
         names = ", ".join(f"{n}: __host_{n}" for n in host)
-        deletes = "; ".join(f"delete globalThis.__host_{n}" for n in host)
-        head = f"(() => {{ const h = {{{names}}}; {deletes};\nconst g = ({_PRELUDE})(h);\nconst f =\n"
-        self._offset = head.count("\n")
+        deletes = "".join(f" delete globalThis.__host_{n};" for n in host)
+        internal = self.eval(f"(() => {{ const host = {{{names}}};{deletes} return {{ host, glue: {{}} }}; }})()")
+        for text in _RUNTIME_SOURCES:
+            self.eval(text)(internal)
+        pick = self.eval("(internal) => (name) => internal.glue[name]")(internal)
+        self._offset = _BUNDLE_OFFSET
         self._filename = filename
         try:
-            pick = self.eval(head + _FACTORY_HEAD + source + "\n});\nreturn (k) => (k ? g[k] : f); })()")
+            factory = self.eval("\n" * _BUNDLE_OFFSET + _FACTORY_HEAD + source + "\n})")
         except quickjs.JSException as exc:
             name, message, stack = split_exception(exc)
             where = self._location(stack)
             m = _FRAME.search(stack)
             if name == "SyntaxError" and m and int(m.group(1)) - self._offset > source.count("\n"):
-                # The parser reached the loader's closing lines: the bundle itself ended early.
+                # The parser reached the loader's closing line: the bundle itself ended early.
                 lines = source.rstrip("\n").split("\n")
                 where = f":{len(lines)}:{len(lines[-1]) + 1}"
                 message = "unexpected end of the file: a bracket, brace, string or comment is left open"
             raise BundleError(
                 f"{filename}{where}: {name}: {message}", js_name=name, js_stack=self.clean_stack(stack)
             ) from None
-        return pick, pick("")
+        return pick, factory
 
     def _map(self, line: int, col: int) -> tuple[int, int] | None:
         line -= self._offset

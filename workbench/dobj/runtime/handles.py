@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadRequest
 from .clock import format_ms, parse_duration, parse_instant
+from .storage import check_key, value_json
 from .trace import Event
 
 if TYPE_CHECKING:
@@ -60,11 +61,6 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-def _value_json(value: Any) -> str:
-    try:
-        return _JSON.encode(value)
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(f"storage values must be JSON-serializable: {exc}") from None
 
 
 
@@ -265,7 +261,7 @@ class StorageView(MutableMapping):
         def get():
             core = rt._core
             actor = core.actor(self._handle.namespace, self._handle.name)
-            return core.store.get(actor.oid, key)
+            return core.store.get(actor.oid, check_key(key))
 
         value = rt._call_in_loop(get)
         if value is None:
@@ -273,7 +269,7 @@ class StorageView(MutableMapping):
         return json.loads(value)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._edit("put", key, _value_json(value))
+        self._edit("put", key, value_json(value))
 
     def __delitem__(self, key: str) -> None:
         if self._edit("delete", key) == "false":

@@ -1,9 +1,9 @@
-"""The host functions the prelude calls from JavaScript: storage, console, stubs, settling.
+"""The host functions the runtime's JavaScript (``runtime/js/``) calls: storage, console, stubs, settling.
 
 :class:`HostCalls` is part of :class:`~dobj.runtime.core.Core`. A host function runs in the
 middle of a JavaScript slice, so it never enters JavaScript itself; it returns a reply
 (JSON, ``""`` for undefined) or raises a :class:`~dobj.DobjError`, which the engine turns
-into ``"!" + error JSON`` and the prelude into a JavaScript error.
+into ``"!" + error JSON`` and ``unwrap`` (js/errors.js) into a JavaScript error.
 """
 
 from __future__ import annotations

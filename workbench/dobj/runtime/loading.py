@@ -14,7 +14,7 @@ from pathlib import Path
 from . import bundle as bundles
 from .engine import Engine, split_exception
 
-# The prelude's functions the core calls (see prelude.js, the object it returns).
+# The runtime's JavaScript functions the core calls (see js/dispatch.js, the glue it returns).
 GLUE = ("define", "bind", "construct", "drop", "methods", "invoke", "fetch", "alarm",
         "fireTimer", "dropTimers", "settleStub")
 

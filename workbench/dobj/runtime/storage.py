@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +32,9 @@ CACHED_ENTRIES = 100_000
 CACHED_VALUE_CHARS = 16 * 1024
 DB_NAME = "dobj.sqlite3"
 LOCK_NAME = "dobj.lock"
+
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -45,12 +49,26 @@ CREATE TABLE IF NOT EXISTS alarms (
 
 
 def check_key(key: str) -> str:
-    """Refuse a key that is not a string or is longer than 2048 UTF-8 bytes."""
+    """Refuse a key that is not a string, is not well-formed Unicode (holds a lone
+    surrogate, which SQLite text cannot hold), or is longer than 2048 UTF-8 bytes."""
     if not isinstance(key, str):
         raise BadRequest(f"storage keys must be strings, not {type(key).__name__}")
-    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+    size = len(key) if key.isascii() else len(check_text(key, "storage key").encode("utf-8"))
+    if size > MAX_KEY_BYTES:
         raise BadRequest(f"storage key is longer than {MAX_KEY_BYTES} bytes; use a shorter key")
     return key
+
+
+def check_text(text: str, what: str) -> str:
+    """Refuse a string with a lone surrogate (JavaScript allows one, UTF-8 cannot encode it)."""
+    if not text.isascii():
+        found = _SURROGATE.search(text)
+        if found is not None:
+            raise BadRequest(
+                f"a {what} must be well-formed Unicode: this one holds a lone surrogate"
+                f" (\\u{ord(found.group()):04x} at index {found.start()})"
+            )
+    return text
 
 
 def check_value(text: str) -> str:
@@ -63,6 +81,22 @@ def check_value(text: str) -> str:
             f"storage value is {size:,} bytes of JSON; the limit is {MAX_VALUE_BYTES:,} bytes"
             " (2 MiB): split it over several keys"
         )
+    return text
+
+
+def value_json(value) -> str:
+    """A Python value as the JSON text ``JSON.stringify`` writes: UTF-8, no ``\\u`` escapes
+    except for lone surrogates, so values from Python and JavaScript measure alike.
+
+    >>> value_json({"name": "Zoë", "odd": "\\ud800"})
+    '{"name":"Zoë","odd":"\\\\ud800"}'
+    """
+    try:
+        text = _VALUE_JSON.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(f"storage values must be JSON-serializable: {exc}") from None
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 
@@ -251,6 +285,9 @@ class Store:
         limit: int | None = None,
     ) -> list[tuple[str, str]]:
         """Key/value-JSON pairs in key order; ``prefix`` is literal and case-sensitive."""
+        for name, text in (("prefix", prefix), ("start", start), ("end", end)):
+            if text:
+                check_text(text, f"list() {name}")
         where, params = ["object=?"], [oid]
         if prefix:
             where.append("key >= ?")

@@ -60,23 +60,29 @@ class Timekeeping:
     """Alarms and timers of the core (a mixin of :class:`~dobj.runtime.core.Core`)."""
 
     def _host_timer(self, op: str, tid: int, text: str) -> str:
-        """setTimeout/setInterval/clearTimeout: replies with the timer id."""
+        """setTimeout/setInterval/clearTimeout, for the object whose event is running.
+
+        ``set`` replies ``[timer id, object id]``; ``clear`` cancels the timer only when it
+        belongs to that object and replies the object id (``null`` outside any event), so
+        globals.js forgets only its own object's timers: ids are shared by every object.
+        """
         event = self.current
         if op == "clear":
-            self.schedule.remove("timer", tid)
-            entry = self.timers.pop(tid, None)
-            if entry is not None:
+            entry = self.timers.get(tid)
+            if event is not None and entry is not None and entry[0].oid == event.oid:
+                self.schedule.remove("timer", tid)
+                del self.timers[tid]
                 entry[0].timers.discard(tid)
-            return ""
+            return "null" if event is None else str(event.oid)
         if event is None:
-            return "0"  # a timer outside any event has no object to run for; it never fires
+            return "[0,null]"  # a timer outside any event has no object to run for; it never fires
         actor = self.actors[(event.namespace, event.name)]
         if op != "again":
             if len(actor.timers) >= MAX_TIMERS:
                 raise BadRequest(f"{actor.path} has {MAX_TIMERS:,} pending timers; clear some first")
             tid = next(self._timer_ids)
         self._schedule_timer(tid, actor, float(text), event)
-        return str(tid)
+        return f"[{tid},{actor.oid}]"
 
     def _schedule_timer(self, tid: int, actor: Actor, delay_ms: float, event: Event | None) -> None:
         self.timers[tid] = (actor, actor.gen, event)
