@@ -180,10 +180,20 @@ def test_arguments_must_be_json_serializable(rt):
         rt.get("THING", "a").hello(object())
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "nul\0", "tab\t", "x" * 1025])
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "nul\0", "tab\t", "x" * 1025, "lone\ud800"])
 def test_invalid_object_names_are_refused(rt, name):
     with pytest.raises(dobj.BadRequest):
         rt.get("THING", name)
+
+
+def test_a_stub_to_a_name_with_a_lone_surrogate_is_refused_as_a_bad_request(load):
+    rt = load("""
+        class Caller { constructor(s, env) { this.env = env; }
+          async reach() { try { await this.env.CALLER.getByName("\\uD800").reach(); } catch (e) { return [e.name, e.message]; } } }
+        exports.objects = { Caller };
+    """)
+    name, message = rt.get("CALLER", "c").reach()
+    assert "lone surrogate" in message
 
 
 def test_name_of_1024_utf8_bytes_is_allowed(rt):

@@ -11,6 +11,7 @@ import hashlib
 from collections import deque
 
 from ..errors import BadRequest
+from .storage import check_text
 from .trace import Event
 
 MAX_NAME_BYTES = 1024
@@ -24,7 +25,8 @@ def check_name(name: str) -> str:
         raise BadRequest(f"{name!r} is not a valid object name")
     if any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise BadRequest(f"object name {name!r} contains '/', '\\' or a control character")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+    check_text(name, "object name")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise BadRequest(f"object name is longer than {MAX_NAME_BYTES} bytes")
     return name
 
