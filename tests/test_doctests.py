@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["dobj.errors", "dobj.openapi", "dobj.runtime.actors", "dobj.runtime.bundle",
-           "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.storage", "dobj.runtime.trace"]
+           "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.storage", "dobj.runtime.trace",
+           "dobj.server.messages"]
 
 
 @pytest.mark.parametrize("name", MODULES)
