@@ -120,6 +120,33 @@ def test_bad_arguments_fail_clearly_and_runaway_ones_are_stopped():
         evaluate_args("1n")
 
 
+def test_a_typo_in_call_arguments_points_at_the_text_that_was_typed(wb):
+    with pytest.raises(CommandError) as info:
+        wb.run("COUNTER/global.increment({a:})")
+    message = info.value.message
+    assert message.splitlines()[0].endswith("(at column 4 of the arguments)")
+    assert message.splitlines()[1:] == ["    {a:}", "       ^"]
+    assert "JSON.stringify" not in message and "function" not in message
+
+
+def test_a_typo_on_a_later_line_of_the_arguments_names_that_line():
+    with pytest.raises(CommandError, match=r"at line 2, column 4 of the arguments\)\n     2 3\n       \^$"):
+        evaluate_args("1,\n 2 3")
+
+
+def test_arguments_are_read_as_a_javascript_call_reads_them():
+    assert evaluate_args("1, ...[2, 3],") == [1, 2, 3]
+    with pytest.raises(CommandError, match="column 3 of the arguments"):
+        evaluate_args("1,,2")
+
+
+def test_a_value_cut_short_says_where_it_ended():
+    with pytest.raises(CommandError, match="at the end of the value: is a bracket"):
+        evaluate_value("[1")
+    with pytest.raises(CommandError, match=r"column 2 of the value\)\n    1\]\n     \^"):
+        evaluate_value("1]")
+
+
 def test_a_value_is_exactly_one_defined_expression():
     assert evaluate_value("{a: 'x'}") == {"a": "x"}
     with pytest.raises(CommandError, match="one expression"):
@@ -374,7 +401,10 @@ def test_load_replaces_the_runtime_and_a_failed_load_keeps_the_old_one(tmp_path,
 
 def test_commands_without_a_runtime_say_how_to_load_one():
     with Interpreter() as interp:
-        with pytest.raises(CommandError, match="load BUNDLE"):
+        with pytest.raises(CommandError, match="load one with: load BUNDLE$"):
+            interp.run("objects")
+    with Interpreter(load_hint="%dobj load BUNDLE") as interp:
+        with pytest.raises(CommandError, match="load one with: %dobj load BUNDLE$"):
             interp.run("objects")
 
 
