@@ -418,6 +418,24 @@ def test_serve_shares_the_runtime_with_http_clients(wb):
     assert wb.run("COUNTER/global.increment()").value == 6
 
 
+def test_serve_suggests_a_curl_call_whose_arguments_are_left_to_fill_in(wb):
+    text = wb.run("serve --port 0").text
+    url = wb.server.url
+    curl = text.split("try: ", 1)[1].splitlines()[0]
+    assert curl.startswith(f"curl -X POST {url}/rpc/COUNTER/global/increment -d '[ARGS...]'  # ARGS...:")
+    assert "-d '[]'" not in text
+    request = urllib.request.Request(f"{url}/rpc/COUNTER/global/increment", data=b"[2]", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as reply:  # the line, filled in, works
+        assert json.loads(reply.read()) == {"ok": True, "result": 2}
+
+
+def test_serve_suggests_a_fetch_when_the_class_has_no_rpc_method(bundle):
+    path = bundle("class Page { fetch() { return {body: 'hi'}; } }\nexports.objects = { Page };")
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        text = interp.run("serve --port 0").text
+        assert text.endswith(f"try: curl {interp.server.url}/fetch/PAGE/global/")
+
+
 def test_help_lists_every_command_and_explains_each():
     text = help_text()
     for name in ["storage", "put", "del", "fetch", "objects", "alarms", "clock", "tick", "trace",

@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["dobj.errors", "dobj.openapi", "dobj.runtime.actors", "dobj.runtime.bundle",
            "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.storage", "dobj.runtime.trace",
-           "dobj.server.messages"]
+           "dobj.methods", "dobj.server.gateway", "dobj.server.messages"]
 
 
 @pytest.mark.parametrize("name", MODULES)

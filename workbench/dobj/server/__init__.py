@@ -23,7 +23,7 @@ The app needs no web framework and can be mounted in Starlette or FastAPI
 http://127.0.0.1:41234
 """
 
-from .gateway import ROUTES, Gateway, MethodNotAllowed, NotFound, create_app
+from .gateway import ROUTES, Gateway, MethodNotAllowed, NotFound, create_app, example_curl
 from .messages import DEFAULT_MAX_BODY, local_path
 from .serving import Server, bind_socket
 
@@ -36,5 +36,6 @@ __all__ = [
     "Server",
     "bind_socket",
     "create_app",
+    "example_curl",
     "local_path",
 ]

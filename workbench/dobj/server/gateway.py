@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import time
 
 from ..errors import BadRequest, DobjError, PayloadTooLarge
+from ..methods import rpc_methods
 from .messages import (
     DEFAULT_MAX_BODY, JSON_HEADERS, Disconnected, full_url, local_path, read_body, request_headers,
     respond, response_headers, rpc_arguments, segment,
@@ -33,6 +35,27 @@ logger = logging.getLogger("dobj.server")
 ROUTES = ("POST /rpc/:namespace/:objectName/:method, ANY /fetch/:namespace/:objectName/*path,"
           " GET /healthz, GET /openapi.json")
 _HANDLE_CACHE = 10_000
+
+
+def example_curl(namespaces, base_url: str) -> str:
+    """A curl line to try on a server: a call of the first namespace's first RPC method,
+    or a fetch when it has none.
+
+    The bundle's parameter lists are not known, so the arguments are a placeholder for
+    the user to fill in (``-d '[]'`` would claim the method needs none), explained by a
+    shell comment at the end of the line.
+
+    >>> from dobj.runtime.bundle import ClassInfo
+    >>> counter = ClassInfo("Counter", "COUNTER", ("alarm", "fetch", "increment"))
+    >>> print(example_curl({"COUNTER": counter}, "http://127.0.0.1:8787"))
+    curl -X POST http://127.0.0.1:8787/rpc/COUNTER/global/increment -d '[ARGS...]'  # ARGS...: the arguments as JSON, [] for none
+    """
+    namespace, info = next(iter(namespaces.items()))
+    methods = rpc_methods(info.methods)
+    if not methods:
+        return f"curl {shlex.quote(f'{base_url}/fetch/{namespace}/global/')}"
+    return (f"curl -X POST {base_url}/rpc/{namespace}/global/{methods[0]} -d '[ARGS...]'"
+            "  # ARGS...: the arguments as JSON, [] for none")
 
 
 class NotFound(DobjError):
