@@ -361,6 +361,15 @@ def test_trace_lists_the_last_events_with_outcomes(lesson):
     assert trace.rows[0][8] == "info: echo 1"
 
 
+def test_trace_0_says_no_events_were_asked_for_not_that_there_are_none(wb):
+    wb.run("COUNTER/global.increment()")
+    text = str(wb.run("trace 0"))
+    assert "0 events asked for" in text and "no events yet" not in text
+    assert wb.run("trace 0").value == []
+    with Interpreter(dobj.Runtime.load(COUNTER)) as fresh:
+        assert "(no events yet)" in str(fresh.run("trace"))
+
+
 def test_trace_shows_a_string_result_as_a_string(tmp_path):
     path = tmp_path / "s.js"
     path.write_text('class S { three() { return "3"; } }\nexports.objects = { S };')
