@@ -263,11 +263,13 @@ def test_a_javascript_error_keeps_its_stack_in_the_bundle(lesson):
 def test_object_view_shows_methods_storage_and_alarm(lesson):
     lesson.run("LESSON/a.remind(5, 'stretch')")
     view = lesson.run("LESSON/a")
-    assert view.value["methods"] == ["alarm", "boom", "echo", "fetch", "remind"]
+    assert view.value["methods"] == ["boom", "echo", "remind"]
+    assert view.value["handlers"] == ["fetch", "alarm"]
     assert view.value["storage"] == {"note": "stretch"}
     assert view.value["alarm"] == lesson.rt.clock.now_ms() + 5000
     text = str(view)
     assert "LESSON/a  (Lesson, live)" in text and "note" in text and "(in 5s)" in text
+    assert "methods: boom, echo, remind\nhandlers: fetch, alarm\n" in text
 
 
 def test_a_call_without_parentheses_gets_a_hint_not_an_empty_object(wb):
@@ -293,7 +295,9 @@ def test_fetch_on_the_sample_counter_reads_the_count(wb):
 def test_objects_lists_namespaces_and_objects_with_storage(wb):
     wb.run("COUNTER/global.increment()")
     result = wb.run("objects")
-    assert result.value["namespaces"] == {"COUNTER": ["alarm", "fetch", "increment"]}
+    assert result.value["namespaces"] == {"COUNTER": ["increment"]}
+    assert result.value["handlers"] == {"COUNTER": ["fetch", "alarm"]}
+    assert result.parts[0].rows == [["COUNTER", "Counter", "increment", "fetch, alarm"]]
     assert result.value["objects"] == [{"object": "COUNTER/global", "live": "yes", "keys": 1, "alarm": ""}]
 
 
@@ -359,6 +363,13 @@ def test_trace_lists_the_last_events_with_outcomes(lesson):
     assert trace.rows[0][6] == "-> [1]"
     assert trace.rows[1][6] == "!! execution_error: bad thing"
     assert trace.rows[0][8] == "info: echo 1"
+
+
+def test_objects_leaves_the_handlers_column_out_when_no_class_has_one(bundle):
+    path = bundle("class Plain { ping() { return 1; } }\nexports.objects = { Plain };")
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        spaces = interp.run("objects").parts[0]
+        assert (spaces.columns, spaces.rows) == (["namespace", "class", "methods"], [["PLAIN", "Plain", "ping"]])
 
 
 def test_trace_0_says_no_events_were_asked_for_not_that_there_are_none(wb):
@@ -497,6 +508,8 @@ def test_completion_offers_commands_namespaces_objects_methods_and_keys(vocab):
     assert texts(suggest("cou", vocab)) == ["COUNTER/"]
     assert texts(suggest("COUNTER/", vocab)) == ["COUNTER/global", "COUNTER/'my room'"]
     assert texts(suggest("COUNTER/global.in", vocab)) == ["increment"]
+    assert texts(suggest("COUNTER/global.", vocab)) == ["increment"]  # fetch, alarm: handlers
+    assert texts(suggest("COUNTER/global.f", vocab)) == []
     assert suggest("COUNTER/global.in", vocab)[0].start == -2
     assert texts(suggest("storage COUNTER/g", vocab)) == ["COUNTER/global"]
     assert texts(suggest("del COUNTER/global c", vocab)) == ["count"]

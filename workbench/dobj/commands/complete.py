@@ -37,8 +37,8 @@ class Suggestion:
 
 @dataclass
 class Vocabulary:
-    """What completion knows: commands (name -> summary), namespaces (-> methods),
-    objects seen so far and the storage keys of each."""
+    """What completion knows: commands (name -> summary), namespaces (-> RPC methods: not
+    the ``fetch`` and ``alarm`` handlers), objects seen so far and the storage keys of each."""
 
     commands: dict[str, str] = field(default_factory=dict)
     namespaces: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -148,6 +148,7 @@ def list_folder(folder: str) -> list[tuple[str, bool]]:
 
 def snapshot(interp, max_objects: int = 200) -> Vocabulary:
     """A :class:`Vocabulary` of an interpreter's runtime, read now (not while typing)."""
+    from ..methods import rpc_methods
     from .registry import COMMANDS
 
     commands = {n: c.summary for n, c in COMMANDS.items() if not c.form}
@@ -159,5 +160,5 @@ def snapshot(interp, max_objects: int = 200) -> Vocabulary:
     for ns, name in objects[:max_objects]:
         if ns in rt.namespaces:
             keys[(ns, name)] = list(rt.get(ns, name).storage)
-    spaces = {ns: c.methods for ns, c in rt.namespaces.items()}
+    spaces = {ns: rpc_methods(c.methods) for ns, c in rt.namespaces.items()}
     return Vocabulary(commands=commands, namespaces=spaces, objects=objects, keys=keys)
