@@ -409,6 +409,18 @@ def test_reload_reads_the_new_bundle_and_keeps_storage(tmp_path):
         assert interp.run("COUNTER/global.double()").value == 10
 
 
+def test_a_failed_reload_shows_its_syntax_error_once(tmp_path):
+    path = tmp_path / "c.js"
+    path.write_text(COUNTER.read_text(), encoding="utf-8")
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        path.write_text("class Counter { bad( }\nexports.objects = { Counter };\n", encoding="utf-8")
+        with pytest.raises(dobj.BundleError) as info:
+            interp.run("reload")
+    text = error_text(info.value)
+    assert text.splitlines()[0] == "error: c.js:1:22: SyntaxError: missing formal parameter"
+    assert text.count("SyntaxError") == 1
+
+
 def test_load_replaces_the_runtime_and_a_failed_load_keeps_the_old_one(tmp_path, wb):
     bad = tmp_path / "bad.js"
     bad.write_text("exports.objects = {\n", encoding="utf-8")
