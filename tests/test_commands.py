@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -363,6 +364,91 @@ def test_trace_lists_the_last_events_with_outcomes(lesson):
     assert trace.rows[0][6] == "-> [1]"
     assert trace.rows[1][6] == "!! execution_error: bad thing"
     assert trace.rows[0][8] == "info: echo 1"
+
+
+NOTES = """
+class Counter { constructor(s) { this.s = s; } bump() { this.s.storage.put("n", 1); } }
+class Note {
+  constructor(s) { this.s = s; }
+  write(n) { for (let i = 0; i < n; i++) this.s.storage.put("line" + i, "x"); }
+  arm() { this.s.storage.setAlarm(Date.now() + 60000); }
+  alarm() {}
+}
+exports.objects = { Counter, Note };
+"""
+
+
+def test_objects_lists_objects_of_a_namespace_the_bundle_no_longer_exports_as_orphaned(bundle, tmp_path):
+    path, data = bundle(NOTES, "notes.js"), tmp_path / "data"
+    with dobj.Runtime.load(path, data=data) as rt:
+        rt.get("NOTE", "todo").write(3)
+        rt.get("NOTE", "todo").arm()
+        rt.get("COUNTER", "a").bump()
+    path.write_text(NOTES.replace("Counter, Note }", "Counter }"), encoding="utf-8")
+    with Interpreter(dobj.Runtime.load(path, data=data)) as interp:
+        result = interp.run("objects")
+        assert result.value["objects"] == [{"object": "COUNTER/a", "live": "no", "keys": 1, "alarm": ""}]
+        [orphan] = result.value["orphaned"]
+        assert (orphan["object"], orphan["keys"]) == ("NOTE/todo", 3) and orphan["alarm"].endswith("Z")
+        assert "orphaned objects: stored under NOTE, which notes.js does not export" in str(result)
+        assert "(did you mean" not in str(result)
+
+
+def test_a_reload_that_drops_a_namespace_leaves_its_objects_orphaned_not_broken(bundle):
+    path = bundle(NOTES, "notes.js")
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        interp.run("NOTE/todo.write(2)")
+        path.write_text(NOTES.replace("Counter, Note }", "Counter }"), encoding="utf-8")
+        interp.run("reload")
+        assert interp.run("objects").value["orphaned"] == [{"object": "NOTE/todo", "keys": 2, "alarm": ""}]
+        assert snapshot(interp).objects == [("NOTE", "todo")]  # completion survives it too
+
+
+def reads_of_stored_values(rt, run) -> list[str]:
+    """Run ``run()`` and return the SQL reads of the column holding stored values."""
+    reads = []
+
+    def authorize(action, table, column, *_):
+        if action == sqlite3.SQLITE_READ and (table, column) == ("kv", "value"):
+            reads.append(f"{table}.{column}")
+        return sqlite3.SQLITE_OK
+
+    db = rt._core.store.db
+    db.set_authorizer(authorize)
+    try:
+        run()
+    finally:
+        db.set_authorizer(None)
+    return reads
+
+
+def test_objects_and_completion_count_and_list_keys_without_reading_a_stored_value(tmp_path):
+    with Interpreter(dobj.Runtime.load(COUNTER, data=tmp_path / "data")) as interp:
+        for i in range(30):
+            interp.run(f"put COUNTER/big k{i:02} 'x'.repeat(100000)")
+        interp.run("COUNTER/small.increment()")
+        rt = interp.rt
+        assert reads_of_stored_values(rt, lambda: interp.run("storage COUNTER/small"))  # the check sees reads
+        found = {}
+        assert reads_of_stored_values(rt, lambda: found.update(
+            objects=interp.run("objects").value["objects"],
+            keys=texts(suggest("del COUNTER/big k1", snapshot(interp))))) == []
+    assert [(row["object"], row["keys"]) for row in found["objects"]] == [("COUNTER/big", 30), ("COUNTER/small", 1)]
+    assert found["keys"] == [f"k1{i}" for i in range(10)]
+
+
+def test_completion_asks_for_keys_only_when_a_key_is_completed_and_caps_them(wb):
+    for i in range(5):
+        wb.run(f"put COUNTER/global k{i} {i}")
+    asked = []
+    vocab = snapshot(wb, max_keys=3)
+    find = vocab.find_keys
+    vocab.find_keys = lambda *args: asked.append(args) or find(*args)
+    assert texts(suggest("COUNTER/global.inc", vocab)) == ["increment"] and asked == []
+    assert texts(suggest("del COUNTER/global ", vocab)) == ["k0", "k1", "k2"]
+    wb.run("put COUNTER/global other 1")
+    assert texts(suggest("put COUNTER/global o", vocab)) == ["other"]
+    assert asked == [("COUNTER", "global", ""), ("COUNTER", "global", "o")]
 
 
 def test_objects_leaves_the_handlers_column_out_when_no_class_has_one(bundle):

@@ -133,23 +133,36 @@ def fetch(interp, obj, path: str, method: str, body: str | None, headers: dict) 
 
 
 @command("objects", "objects", "List namespaces with their class, methods and handlers, and every"
-         " object that is live or has storage.")
+         " object that is live or has storage.",
+         details="Objects stored under a namespace the bundle no longer exports are listed"
+         " apart, as orphaned; their storage stays in the data folder.")
 def objects(interp) -> Group:
-    """Namespaces and objects of the runtime."""
+    """Namespaces and objects of the runtime (key counts asked of SQLite, no value read)."""
     rt = interp.rt
     spaces = namespaces_table(rt.namespaces)
     alarms = {a["object"]: a["due"] for a in rt.alarms()}
-    rows = []
+    counts = rt.key_counts()
+    rows, orphans = [], []
     for namespace, name in rt.objects():
-        handle = rt.get(namespace, name)
-        rows.append([handle.path, "yes" if handle.live else "no", len(handle.storage),
-                     alarms.get(handle.path, "")])
+        path = f"{namespace}/{name}"
+        keys, alarm = counts.get((namespace, name), 0), alarms.get(path, "")
+        if namespace in rt.namespaces:
+            rows.append([path, "yes" if rt.get(namespace, name).live else "no", keys, alarm])
+        else:
+            orphans.append([path, keys, alarm])
     objs = Table(["object", "live", "keys", "alarm"], rows, title="objects",
                  empty="(no objects yet: call one, e.g. NS/name.method())")
+    parts = [spaces, objs]
     value = {"namespaces": {ns: list(rpc_methods(c.methods)) for ns, c in rt.namespaces.items()},
              "handlers": {ns: list(handlers(c.methods)) for ns, c in rt.namespaces.items()},
              "objects": objs.value}
-    return Group([spaces, objs], value=value)
+    if orphans:
+        gone = sorted({row[0].split("/", 1)[0] for row in orphans})
+        parts.append(Table(["object", "keys", "alarm"], orphans,
+                           title=f"orphaned objects: stored under {', '.join(gone)},"
+                           f" which {rt.bundle_path.name} does not export"))
+        value["orphaned"] = parts[-1].value
+    return Group(parts, value=value)
 
 
 def namespaces_table(namespaces) -> Table:
