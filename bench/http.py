@@ -1,6 +1,6 @@
 """HTTP benchmark: ``dobj serve`` under load, beside Cloudflare's workerd in the same run.
 
-    python -m bench http [--duration 10] [--runs 3] [--connections 16] [--anchor]
+    python -m bench http [--duration 10] [--runs 3] [--connections 16] [--no-anchor]
                          [--durability normal|full] [--loadgen auto|wrk|python]
 
 Three loads on loopback, each for ``--runs`` runs of ``--duration`` seconds: RPC
@@ -9,9 +9,11 @@ Three loads on loopback, each for ``--runs`` runs of ``--duration`` seconds: RPC
 the runs), the server's RSS after the loads, and the time from start to the first 200.
 
 The load comes from ``wrk`` (``apt-get install wrk``) or, without it, from a keep-alive
-asyncio client in a separate process (``--loadgen python``). ``--anchor`` runs the same
-loads against workerd through ``shared/anchors/workerd/start.sh`` (it installs itself with
-npm once). Durability is matched: by default dobj commits without fsync and workerd keeps
+asyncio client in a separate process (``--loadgen python``). The same loads run against
+Cloudflare's workerd through ``shared/anchors/workerd/start.sh`` (it installs itself with
+npm once) and both are printed side by side; ``--no-anchor`` skips workerd. When workerd
+cannot run (no node or npm, the install fails, its port is taken) one line says why and
+dobj's figures are printed alone. Durability is matched: by default dobj commits without fsync and workerd keeps
 its data on tmpfs; with ``--durability full`` dobj fsyncs every commit and workerd writes
 to disk.
 """
@@ -59,27 +61,50 @@ WRK_SCRIPTS = {
 
 
 # -- servers ---------------------------------------------------------------------------------
+class StartFailed(Exception):
+    """A server under test did not come up; the message says why, in one line."""
+
+
 class Target:
     """A server under test, started as its own process group."""
 
-    def __init__(self, name: str, command: list[str], health: str, env: dict | None = None) -> None:
+    def __init__(self, name: str, command: list[str], health: str, env: dict | None = None,
+                 start_timeout: float = 300.0) -> None:
         self.name, self.command, self.health, self.env = name, command, health, env
+        self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.port = free_port()
         self.first_200 = float("nan")
+        self._stderr = tempfile.TemporaryFile()
 
     def start(self) -> Target:
         started = time.perf_counter()
         command = [c.replace("{port}", str(self.port)) for c in self.command]
-        self.proc = subprocess.Popen(command, env={**os.environ, **(self.env or {})},
-                                     stdout=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 300
+        try:
+            self.proc = subprocess.Popen(command, env={**os.environ, **(self.env or {})},
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr,
+                                         start_new_session=True)
+        except OSError as exc:
+            raise StartFailed(f"{self.name} could not be started: {exc}") from None
+        deadline = time.monotonic() + self.start_timeout
         while status(self.port, self.health) != 200:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{self.name} did not start (exit {self.proc.poll()})")
+            if self.proc.poll() is not None:
+                raise StartFailed(f"{self.name} exited with status {self.proc.returncode}"
+                                  f" before answering: {self.last_error()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise StartFailed(f"{self.name} did not answer GET {self.health} on port {self.port}"
+                                  f" within {self.start_timeout:g} s: {self.last_error()}")
             time.sleep(0.005)
         self.first_200 = time.perf_counter() - started
         return self
+
+    def last_error(self) -> str:
+        """The last line the server wrote to stderr (what it said when it failed)."""
+        self._stderr.seek(0)
+        lines = [line.strip() for line in self._stderr.read().decode("utf-8", "replace").splitlines()]
+        lines = [line for line in lines if line]
+        return lines[-1][:200] if lines else "(it printed nothing on stderr)"
 
     def rss_mb(self) -> float:
         return tree_rss_kb(self.proc.pid) / 1024
@@ -100,9 +125,9 @@ def dobj_target(durability: str, data: str) -> Target:
     return Target("dobj", command, "/healthz")
 
 
-def workerd_target(data: str) -> Target:
+def workerd_target(data: str, start_timeout: float = 60.0) -> Target:
     return Target("workerd", ["bash", str(ANCHOR / "start.sh"), "raw", "{port}"], "/health",
-                  env={"DATA": data})
+                  env={"DATA": data}, start_timeout=start_timeout)
 
 
 def free_port() -> int:
@@ -239,7 +264,8 @@ def measure(target: Target, args, run_load, scripts: Path) -> dict:
         target.stop()
 
 
-def report(results: dict[str, dict], args, loadgen: str) -> str:
+def report(results: dict[str, dict], args, loadgen: str, anchor_note: str = "") -> str:
+    """The table: dobj beside workerd when it ran, and ``anchor_note`` (why it did not)."""
     names = list(results)
     head = f"{'load':<28}" + "".join(f"{n + ' req/s':>15}{'p50 ms':>9}{'p99 ms':>9}" for n in names)
     lines = [f"HTTP on loopback, {args.connections} connections, {args.runs} x {args.duration:g} s per load"
@@ -264,6 +290,8 @@ def report(results: dict[str, dict], args, loadgen: str) -> str:
             note = f"  non-2xx {f['bad']}" if f["bad"] else ""
             note += f"  socket errors {f['errors']}" if f["errors"] else ""
             lines.append(f"{n} {label}: runs {f['all_rps']} req/s{note}")
+    if anchor_note:
+        lines += ["", anchor_note]
     return "\n".join(lines)
 
 
@@ -272,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs per load (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
-    parser.add_argument("--anchor", action="store_true", help="also run workerd and print ratios")
+    parser.add_argument("--anchor", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the same loads against workerd and print it beside dobj"
+                        " (default; --no-anchor skips it)")
     parser.add_argument("--durability", choices=("normal", "full"), default="normal",
                         help="normal: dobj without fsync vs workerd on tmpfs; full: fsync vs disk")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
@@ -297,21 +327,39 @@ def main(argv: list[str] | None = None) -> int:
         scripts = Path(scratch)
         (scripts / "post.lua").write_text(WRK_SCRIPTS["POST"])
         (scripts / "spread.lua").write_text(WRK_SCRIPTS["spread"])
-        results = {"dobj": measure(dobj_target(args.durability, str(scripts / "dobj-data")), args, run_load, scripts)}
+        try:
+            results = {"dobj": measure(dobj_target(args.durability, str(scripts / "dobj-data")),
+                                       args, run_load, scripts)}
+        except StartFailed as exc:
+            raise SystemExit(str(exc)) from None
+        note = ""
         if args.anchor:
-            results["workerd"] = run_anchor(args, run_load, scripts)
-    print(report(results, args, loadgen))
+            figures, reason = run_anchor(args, run_load, scripts)
+            if figures is not None:
+                results["workerd"] = figures
+            else:
+                note = f"workerd (the reference) was not run: {reason}"
+    print(report(results, args, loadgen, note))
     return 0
 
 
-def run_anchor(args, run_load, scripts: Path) -> dict:
-    """The same loads against workerd; its data on tmpfs, or on disk with full durability."""
+def run_anchor(args, run_load, scripts: Path) -> tuple[dict | None, str]:
+    """The same loads against workerd (data on tmpfs, or on disk with full durability):
+    ``(figures, "")``, or ``(None, why it could not run)``."""
     if not (ANCHOR / "start.sh").exists():
-        raise SystemExit(f"no workerd anchor at {ANCHOR}")
+        return None, f"there is no workerd anchor at {ANCHOR}"
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        return None, f"{' and '.join(missing)} not found on PATH (workerd needs node >= 18 and npm)"
     parent = "/dev/shm" if args.durability == "normal" and Path("/dev/shm").is_dir() else str(scripts)
-    with tempfile.TemporaryDirectory(prefix="workerd-data-", dir=parent) as data:
-        workerd_target(data).start().stop()  # the first start installs it with npm; not timed
-        return measure(workerd_target(data), args, run_load, scripts)
+    try:
+        with tempfile.TemporaryDirectory(prefix="workerd-data-", dir=parent) as data:
+            workerd_target(data, start_timeout=300).start().stop()  # installs it once; not timed
+            return measure(workerd_target(data), args, run_load, scripts), ""
+    except StartFailed as exc:
+        return None, str(exc)
+    except (subprocess.CalledProcessError, OSError, ValueError, KeyError) as exc:
+        return None, f"the load against workerd failed: {exc}"
 
 
 if __name__ == "__main__":

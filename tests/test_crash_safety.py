@@ -15,10 +15,20 @@ from conftest import SAMPLES, SCALE
 KILLS = 5 * SCALE
 
 
-def kill_during(proc, threads: list[threading.Thread], seconds: float) -> None:
-    """Run ``threads`` against ``proc``, kill -9 it after ``seconds``, let the threads end."""
+def kill_during(proc, threads: list[threading.Thread], seconds: float,
+                answered: threading.Event | None = None) -> None:
+    """Run ``threads`` against ``proc``, kill -9 it after ``seconds``, let the threads end.
+
+    With ``answered``, the clock starts once it is set (the process has acknowledged a
+    first write, so its data folder exists): the kill lands while writes flow, never
+    before the process could have acknowledged anything.
+    """
     for t in threads:
         t.start()
+    if answered is not None and not answered.wait(timeout=120):
+        proc.kill()
+        proc.wait()
+        raise AssertionError("the process acknowledged nothing within 120 s")
     time.sleep(seconds)
     proc.kill()
     proc.wait()
@@ -31,13 +41,14 @@ def repl_command(data) -> list[str]:
 
 
 def acknowledged_until_killed(data, seconds: float) -> int:
-    """Feed increments to a dobj-repl on ``data``; kill -9 it after ``seconds``.
+    """Feed increments to a dobj-repl on ``data``; kill -9 it ``seconds`` after its first answer.
 
     Returns the last value the REPL printed, i.e. the last acknowledged increment.
     """
     proc = subprocess.Popen(repl_command(data), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, bufsize=1)
     last = 0
+    answered = threading.Event()
 
     def feed():
         try:
@@ -53,8 +64,9 @@ def acknowledged_until_killed(data, seconds: float) -> int:
         for line in proc.stdout:
             if line.strip().isdigit():
                 last = int(line)
+                answered.set()
 
-    kill_during(proc, [threading.Thread(target=feed), threading.Thread(target=read)], seconds)
+    kill_during(proc, [threading.Thread(target=feed), threading.Thread(target=read)], seconds, answered)
     try:
         proc.stdin.close()
     except BrokenPipeError:  # what was still buffered for the killed process
@@ -79,11 +91,17 @@ def test_repl_killed_at_random_moments_loses_no_acknowledged_increment(tmp_path)
     rng = random.Random(20261129)
     previous = 0
     for _ in range(KILLS):
-        acknowledged = acknowledged_until_killed(data, rng.uniform(0.4, 1.2))
+        acknowledged = acknowledged_until_killed(data, rng.uniform(0.05, 0.8))
         count = stored_count(data)
         assert acknowledged > previous, "the REPL made no progress before it was killed"
         assert count >= acknowledged
         previous = count
+
+
+def test_a_repl_killed_right_after_its_first_answer_keeps_that_write(tmp_path):
+    data = tmp_path / "data"
+    acknowledged = acknowledged_until_killed(data, 0)
+    assert acknowledged >= 1 and stored_count(data) >= acknowledged
 
 
 def serve_command(data) -> list[str]:

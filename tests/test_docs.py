@@ -51,20 +51,23 @@ def test_opt_outs_are_rare_and_give_a_reason():
 
 def test_readme_python_and_javascript_examples_run(tmp_path):
     """The README's own examples (its shell lines are the set-up commands, not run here)."""
-    import dobj
-    from docblocks import Page
+    from docblocks import Page, _with_asserts
 
     readme = ROOT / "README.md"
     page = Page(readme, tmp_path)
+    bundles, claims = 0, 0
     try:
         for block in blocks(readme):
             if block.lang == "python":
                 page.run_python(block)
+                claims += sum(_with_asserts(line) != line for line in block.text.splitlines())
             elif block.lang == "js":
                 page.run_js(block)
+                bundles += "exports.objects" in block.text
     finally:
         page.close_python()
-    assert dobj.Runtime
+    assert bundles >= 1, "the README shows no bundle that was loaded"
+    assert claims >= 3, "the README's Python example checks fewer than 3 results (# -> value)"
 
 
 # -- the machinery itself ------------------------------------------------------------------

@@ -151,7 +151,8 @@ def test_console_lines_of_a_call_are_printed_before_its_value(shell, bundle, cap
 
 
 @pytest.mark.parametrize("line, says", [
-    ("objects", "no bundle is loaded"),
+    ("objects", "no bundle is loaded; load one with: %dobj load BUNDLE"),
+    ("storage COUNTER/global", "load one with: %dobj load BUNDLE"),
     ("bogus", "unknown command 'bogus'"),
     ("load /nonexistent/bundle.js", "bundle.js"),
     ("load", "usage: load BUNDLE"),

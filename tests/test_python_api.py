@@ -31,14 +31,6 @@ def test_spec_example_runs_as_written(monkeypatch):
         counter.increment()
 
 
-def test_sample_counter_alarm_counts(counter):
-    c = counter.get("COUNTER", "global")
-    assert c.fetch("/nope").status == 404
-    assert c.fetch("/nope").text == "not found"
-    # the sample has no method that arms the alarm: arm it as a user would from a handler
-    assert "alarm" in c.methods
-
-
 def test_errors_share_one_base_with_code_and_status():
     tree = {
         dobj.BadRequest: ("bad_request", 400),

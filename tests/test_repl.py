@@ -125,6 +125,23 @@ def test_errors_show_one_red_line_and_the_javascript_stack(lesson_js):
     assert "did you mean 'LESSON'" in screen
 
 
+def test_a_failed_reload_names_its_syntax_error_once(tmp_path):
+    path = tmp_path / "counter.js"
+    path.write_text(COUNTER.read_text(encoding="utf-8"), encoding="utf-8")
+    keys = "COUNTER/global.increment(2)\r"
+    out = StringIO()
+    with create_pipe_input() as inp, Interpreter(dobj.Runtime.load(path)) as interp:
+        path.write_text("class Counter { bad( }\nexports.objects = { Counter };\n", encoding="utf-8")
+        inp.send_text(keys + "reload\rCOUNTER/global.increment(1)\r\x04")
+        run_interactive(interp, input=inp, output=DummyOutput(), history=InMemoryHistory(),
+                        console=Console(file=out, width=200, color_system=None))
+    screen = out.getvalue()
+    [line] = [line for line in screen.splitlines() if line.startswith("error")]
+    assert line == "error (bundle_error): counter.js:1:22: SyntaxError: missing formal parameter"
+    assert screen.count("SyntaxError") == 1
+    assert "\n3\n" in screen  # the old bundle keeps running
+
+
 def test_ctrl_c_cancels_the_line_and_ctrl_d_quits():
     code, screen = drive(COUNTER, "COUNTER/global.increment(100\x03COUNTER/global.increment(1)\r\x04")
     assert code == 0

@@ -70,7 +70,7 @@ def test_counter_increments_never_get_lost_under_concurrent_calls(sample):
 
     assert sorted(asyncio.run(many())) == list(range(1, 51))
     assert counter.fetch("/count").text == "50"
-    assert counter.fetch("/nope").status == 404
+    assert counter.fetch("/nope").status == 404 and counter.fetch("/nope").text == "not found"
 
 
 def test_counter_names_are_separate_counters(sample):
@@ -78,6 +78,43 @@ def test_counter_names_are_separate_counters(sample):
     rt.get("COUNTER", "global").increment(3)
     assert rt.get("COUNTER", "alice").increment(10) == 10
     assert dict(rt.get("COUNTER", "global").storage) == {"count": 3}
+
+
+ARMS_THE_COUNTER = """
+class Counter {
+  constructor(state) { this.state = state; }
+  arm(ms) { this.state.storage.setAlarm(Date.now() + ms); }
+  alarm() {}
+}
+exports.objects = { Counter };
+"""
+
+
+def test_counter_alarm_counts_every_delivery_in_alarm_count(tmp_path):
+    """The sample has no method that sets its alarm: a bundle that does sets it, and a
+    reload (which keeps alarms) puts the sample's own alarm() in place to receive it."""
+    path = tmp_path / "counter.js"
+
+    def arm_then_reload_the_sample(rt, ms):
+        path.write_text(ARMS_THE_COUNTER, encoding="utf-8")
+        rt.reload()
+        rt.get("COUNTER", "global").arm(ms)
+        path.write_text((SAMPLES / "counter.js").read_text(encoding="utf-8"), encoding="utf-8")
+        rt.reload()
+
+    path.write_text((SAMPLES / "counter.js").read_text(encoding="utf-8"), encoding="utf-8")
+    with dobj.Runtime.load(path) as rt:
+        counter = rt.get("COUNTER", "global")
+        counter.increment(3)
+        arm_then_reload_the_sample(rt, 5000)
+        assert rt.clock.advance("4s") == []
+        [event] = rt.clock.advance("1s")
+        assert (event.kind, event.object, event.error) == ("alarm", "COUNTER/global", None)
+        assert dict(counter.storage) == {"count": 3, "alarmCount": 1}
+        assert counter.alarm is None and rt.clock.advance("1h") == []
+        arm_then_reload_the_sample(rt, 1000)
+        assert [e.kind for e in rt.clock.advance("1s")] == ["alarm"]
+        assert dict(counter.storage) == {"count": 3, "alarmCount": 2}
 
 
 # -- chat-room.js --------------------------------------------------------------------------

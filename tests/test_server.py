@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import socket
 import time
 
 import httpx
@@ -37,6 +38,8 @@ class Counter {
     if (req.path === "/bytes") return { body: new Uint8Array([0, 255, 1]) };
     if (req.path === "/text") return { status: 201, body: "plain words" };
     if (req.path === "/empty") return { status: 204, body: "dropped" };
+    if (req.path === "/framing") return { status: 200, body: "framed by the server",
+      headers: { "Content-Length": "999", "transfer-encoding": "chunked", "connection": "close", "x-kept": "1" } };
     if (req.path === "/bad-header") return { headers: { "x-split": "a\r\nset-cookie: x=1" }, body: "" };
     return { status: 200, headers: { "x-seen": "yes" }, body: {
       method: req.method, url: req.url, path: req.path, query: req.query,
@@ -153,6 +156,38 @@ def test_a_header_http_cannot_carry_is_an_execution_error_not_an_injection(clien
     response = client.get("/fetch/COUNTER/x/bad-header")
     assert (response.status_code, response.json()["error"]["code"]) == (500, "execution_error")
     assert "set-cookie" not in response.headers
+
+
+def read_response(sock) -> tuple[list[tuple[str, str]], bytes]:
+    """One HTTP/1.1 response read off a raw socket: its header lines and its body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed mid-response: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 200"), lines[0]
+    headers = [(k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:])]
+    length = int(dict(headers)["content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed before the whole body came"
+        body += chunk
+    return headers, body
+
+
+def test_framing_headers_from_fetch_are_dropped_and_the_connection_stays_open(server):
+    request = b"GET /fetch/COUNTER/x/framing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        for _ in range(2):  # the second request proves the handler's "connection: close" was dropped
+            sock.sendall(request)
+            headers, body = read_response(sock)
+            names = [name for name, _ in headers]
+            assert body == b"framed by the server"
+            assert names.count("content-length") == 1 and dict(headers)["content-length"] == str(len(body))
+            assert "transfer-encoding" not in names and "connection" not in names
+            assert dict(headers)["x-kept"] == "1"
 
 
 def test_healthz_answers_ok(client):

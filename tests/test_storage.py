@@ -399,3 +399,30 @@ def test_storage_cannot_be_forged_to_reach_another_object(load):
     assert rt.get("A", "thief").forge() == ["TypeError"] * 4
     for key in ["secret", "../victim/secret", "victim\x00secret", "%", "\x01\"victim\""]:
         assert rt.get("A", "thief").read(key) is None
+
+
+def test_keys_and_key_counts_come_from_the_data_folder_without_values(tmp_path):
+    from dobj.runtime.storage import Store
+
+    store = Store(tmp_path / "data")
+    try:
+        a, b = store.object_id("C", "a"), store.object_id("C", "b")
+        for key in ("b", "a_1", "a%", "aX", "A"):
+            store.put(a, key, '"v"')
+        store.put(b, "a_2", "2")
+        store.set_alarm(store.object_id("C", "alarm-only"), 1000.0)
+        store.commit()
+        assert store.keys("C", "a") == ["A", "a%", "aX", "a_1", "b"]
+        assert store.keys("C", "a", prefix="a_") == ["a_1"]   # _ and % are literal
+        assert store.keys("C", "a", prefix="a%") == ["a%"]
+        assert store.keys("C", "a", prefix="a", limit=2) == ["a%", "aX"]
+        assert store.keys("C", "never") == [] and store.keys("OTHER", "a") == []
+        assert store.key_counts() == {("C", "a"): 5, ("C", "b"): 1}
+    finally:
+        store.close()
+    reopened = Store(tmp_path / "data")
+    try:
+        assert reopened.key_counts() == {("C", "a"): 5, ("C", "b"): 1}
+        assert not reopened.db.execute("SELECT 1 FROM objects WHERE name='never'").fetchone()
+    finally:
+        reopened.close()

@@ -65,6 +65,17 @@ ops = st.lists(st.one_of(
     st.tuples(st.just("txnFail"), short_keys, values),
     st.tuples(st.just("txn"), short_keys, values),
 ), max_size=20)
+big_op = st.tuples(st.just("big"), keys, big_sizes)
+
+
+@st.composite
+def programs(draw, max_big: int = 1):
+    """A batch of operations with at most ``max_big`` values near or over the 2 MiB limit
+    (a few large values per run, not hundreds: each crosses the engine and SQLite whole)."""
+    batch = draw(ops)
+    for op in draw(st.lists(big_op, max_size=max_big)):
+        batch.insert(draw(st.integers(0, len(batch))), op)
+    return batch
 
 
 def key_ok(key: str) -> bool:
@@ -125,7 +136,7 @@ SETTINGS = settings(max_examples=40 * SCALE, deadline=None,
 
 
 @SETTINGS
-@given(batches=st.lists(ops, min_size=1, max_size=3))
+@given(batches=st.tuples(programs(), st.lists(ops, max_size=2)).map(lambda t: [t[0], *t[1]]))
 def test_file_store_matches_the_model_across_reopen(bundle, tmp_path_factory, batches):
     path = bundle(BUNDLE, "model.js")
     data = tmp_path_factory.mktemp("data")
@@ -136,10 +147,22 @@ def test_file_store_matches_the_model_across_reopen(bundle, tmp_path_factory, ba
 
 
 @SETTINGS
-@given(batch=ops)
+@given(batch=programs())
 def test_memory_store_matches_the_model(bundle, batch):
     with dobj.Runtime.load(bundle(BUNDLE, "model.js")) as rt:
         check(rt, {}, batch)
+
+
+def test_the_programs_include_values_at_and_over_the_size_limit():
+    seen = set()
+
+    @settings(max_examples=200, database=None)
+    @given(programs())
+    def collect(batch):
+        seen.update(value for op, _, value in batch if op == "big")
+
+    collect()
+    assert seen == {MAX_VALUE_BYTES - 2, MAX_VALUE_BYTES - 1, 3 * 1024 * 1024}
 
 
 @pytest.mark.parametrize("size, outcome", [

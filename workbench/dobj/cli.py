@@ -14,12 +14,12 @@ import asyncio
 import ipaddress
 import logging
 import re
-import shlex
 import sys
 
 from .errors import BadRequest, DobjError
 from .runtime import Runtime, parse_duration
-from .server import DEFAULT_MAX_BODY, Server
+from .methods import handlers, rpc_methods
+from .server import DEFAULT_MAX_BODY, Server, example_curl
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)", re.IGNORECASE)
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -56,19 +56,23 @@ def banner(rt: Runtime, server: Server, args: argparse.Namespace) -> str:
     """What ``dobj serve`` prints once it listens: the address and a curl line to try."""
     lines = [f"dobj: serving {args.bundle} on {server.url} (data in {args.data})"]
     for namespace, info in rt.namespaces.items():
-        lines.append(f"  {namespace:<12} {info.export}: {', '.join(info.methods) or 'no methods'}")
-    namespace, info = next(iter(rt.namespaces.items()))
+        lines.append(f"  {namespace:<12} {info.export}: {describe_methods(info.methods)}")
     base = server.url
     if args.host in ("0.0.0.0", "::", ""):
         base = f"http://127.0.0.1:{server.port}" if args.host != "::" else f"http://[::1]:{server.port}"
-    rpc = [m for m in info.methods if m not in ("fetch", "alarm")]
-    if rpc:
-        url = f"{base}/rpc/{namespace}/global/{rpc[0]}"
-        curl = f"curl -X POST {url} -H 'content-type: application/json' -d '[]'"
-    else:
-        curl = f"curl {shlex.quote(f'{base}/fetch/{namespace}/global/')}"
-    lines.append(f"try: {curl}")
+    lines.append(f"try: {example_curl(rt.namespaces, base)}")
     return "\n".join(lines)
+
+
+def describe_methods(methods) -> str:
+    """``increment; handlers: fetch, alarm``: RPC methods first, handlers apart.
+
+    >>> describe_methods(("alarm", "fetch", "increment"))
+    'increment; handlers: fetch, alarm'
+    """
+    rpc, handled = rpc_methods(methods), handlers(methods)
+    text = ", ".join(rpc) or "no RPC methods"
+    return text + (f"; handlers: {', '.join(handled)}" if handled else "")
 
 
 def _prefer_uvloop() -> None:

@@ -26,6 +26,7 @@ from .commands.timeline import Events
 from .errors import BadRequest, DobjError
 from .lanes import Timeline
 
+LOAD_HINT = "%dobj load BUNDLE"
 NOTEBOOK_HELP = """\
 In a notebook, also:
   %dobj runtime          the loaded dobj.Runtime, for the Python API (rt = %dobj runtime)
@@ -73,7 +74,7 @@ class DobjMagics(Magics):
 
     def __init__(self, shell) -> None:
         super().__init__(shell)
-        self.interp = Interpreter()
+        self.interp = Interpreter(load_hint=LOAD_HINT)
         self.last_error: DobjError | None = None
         self.local = {"runtime": self.show_runtime, "stack": self.show_stack,
                       "timeline": self.show_timeline, "quit": self.close_runtime,
@@ -83,7 +84,7 @@ class DobjMagics(Magics):
     def runtime(self):
         """The loaded runtime; ``BadRequest`` saying how to load one when there is none."""
         if self.interp.runtime is None:
-            raise BadRequest("no bundle is loaded; load one with: %dobj load BUNDLE")
+            raise BadRequest(f"no bundle is loaded; load one with: {LOAD_HINT}")
         return self.interp.runtime
 
     @line_cell_magic

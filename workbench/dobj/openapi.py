@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from .methods import rpc_methods
+
 ERRORS = {
     "400": ("bad_request", "Malformed path, name, body or arguments"),
     "404": ("unknown_namespace, method_not_found or not_found", "No such namespace, method or route"),
@@ -63,7 +65,7 @@ def _param(name: str, description: str, example: str | None) -> dict:
 def openapi_spec(namespaces: Mapping[str, Sequence[str]], *, version: str) -> dict:
     """The OpenAPI 3.0 document for a bundle with ``{namespace: methods}``."""
     first = next(iter(namespaces), None)
-    methods = [m for m in namespaces.get(first, ()) if m not in ("fetch", "alarm")] if first else []
+    methods = rpc_methods(namespaces.get(first, ())) if first else ()
     path_params = [
         _param("namespace", "A namespace of the bundle: " + ", ".join(namespaces), first),
         _param("objectName", "The object's name: 1 to 1024 UTF-8 bytes, no '/', '\\' or control"

@@ -144,6 +144,7 @@ def make_session(interp, completer: CommandCompleter, *, input=None, output=None
         message=[("class:namespace", "dobj"), ("", "> ")],
         multiline=True, prompt_continuation=lambda width, *_: "." * (width - 1) + " ",
         key_bindings=key_bindings(), completer=completer, complete_while_typing=False,
+        complete_in_thread=True,  # storage keys are looked up then: keep the prompt's loop free
         lexer=CommandLexer(), style=STYLE, bottom_toolbar=lambda: toolbar_text(interp),
         history=history if history is not None else open_history(),
         refresh_interval=1.0 if real else 0, input=input, output=output,

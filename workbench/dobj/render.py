@@ -24,7 +24,9 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from .commands.objects import CallResult
-from .commands.results import FetchReply, Group, Message, Quit, Result, Table, Value, to_json
+from .commands.results import (
+    FetchReply, Group, Message, Quit, Result, Table, Value, error_headline, to_json,
+)
 from .commands.storage import StorageTable
 from .commands.timeline import Events
 from .errors import DobjError
@@ -51,8 +53,7 @@ def render(console: Console, result: Result | None) -> None:
 def render_error(console: Console, err: BaseException) -> None:
     """An error as one red line, then the JavaScript stack (dim) when there is one."""
     if isinstance(err, DobjError):
-        name = f"{err.js_name}: " if err.js_name else ""
-        console.print(Text(f"error ({err.code}): {name}{err.message}", style="bold red"))
+        console.print(Text(f"error ({err.code}): {error_headline(err)}", style="bold red"))
         for line in (err.js_stack or "").strip("\n").splitlines():
             console.print(Text(line, style="dim red"))
     else:

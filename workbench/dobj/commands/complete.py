@@ -37,13 +37,24 @@ class Suggestion:
 
 @dataclass
 class Vocabulary:
-    """What completion knows: commands (name -> summary), namespaces (-> methods),
-    objects seen so far and the storage keys of each."""
+    """What completion knows: commands (name -> summary), namespaces (-> RPC methods: not
+    the ``fetch`` and ``alarm`` handlers), objects seen so far, and storage keys.
+
+    Keys are either listed in ``keys`` or looked up when a key is being completed, by
+    ``find_keys(namespace, name, prefix)`` (so nothing is read before it is needed).
+    """
 
     commands: dict[str, str] = field(default_factory=dict)
     namespaces: dict[str, tuple[str, ...]] = field(default_factory=dict)
     objects: list[tuple[str, str]] = field(default_factory=list)
     keys: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    find_keys: Callable[[str, str, str], list[str]] | None = None
+
+    def keys_of(self, namespace: str, name: str, prefix: str) -> list[str]:
+        """Keys of one object that may start with ``prefix`` (as typed, maybe quoted)."""
+        if self.find_keys is None:
+            return self.keys.get((namespace, name), [])
+        return self.find_keys(namespace, name, prefix.lstrip("'\""))
 
 
 def _match(partial: str, candidates, meta: str | dict = "") -> list[Suggestion]:
@@ -112,7 +123,7 @@ def _argument(cmd: str, before: list[str], partial: str, vocab: Vocabulary, list
         return _objects(partial, vocab)
     if _KEY_ARG.get(cmd) == index and "/" in before[0]:
         ns, name = before[0].split("/", 1)
-        return _match(partial, [quote_word(k) for k in vocab.keys.get((ns, name), [])], "key")
+        return _match(partial, [quote_word(k) for k in vocab.keys_of(ns, name, partial)], "key")
     return []
 
 
@@ -146,18 +157,25 @@ def list_folder(folder: str) -> list[tuple[str, bool]]:
         return [(e.name, e.is_dir()) for e in entries]
 
 
-def snapshot(interp, max_objects: int = 200) -> Vocabulary:
-    """A :class:`Vocabulary` of an interpreter's runtime, read now (not while typing)."""
+def snapshot(interp, max_keys: int = 200) -> Vocabulary:
+    """A :class:`Vocabulary` of an interpreter's runtime, read now (not while typing).
+
+    Storage keys are not read here: they are asked of SQLite when a key is being
+    completed, by prefix, without their values, at most ``max_keys`` of them.
+    """
+    from ..methods import rpc_methods
     from .registry import COMMANDS
 
     commands = {n: c.summary for n, c in COMMANDS.items() if not c.form}
     rt = interp.runtime
     if rt is None:
         return Vocabulary(commands=commands)
-    objects = interp.known_objects()
-    keys = {}
-    for ns, name in objects[:max_objects]:
-        if ns in rt.namespaces:
-            keys[(ns, name)] = list(rt.get(ns, name).storage)
-    spaces = {ns: c.methods for ns, c in rt.namespaces.items()}
-    return Vocabulary(commands=commands, namespaces=spaces, objects=objects, keys=keys)
+
+    def find_keys(namespace: str, name: str, prefix: str) -> list[str]:
+        if namespace not in rt.namespaces:
+            return []
+        return rt.storage_keys(namespace, name, prefix=prefix or None, limit=max_keys)
+
+    spaces = {ns: rpc_methods(c.methods) for ns, c in rt.namespaces.items()}
+    return Vocabulary(commands=commands, namespaces=spaces, objects=interp.known_objects(),
+                      find_keys=find_keys)

@@ -75,10 +75,16 @@ def split_commands(lines: Iterable[str]) -> Iterator[str]:
 
 
 class Interpreter:
-    """Runs workbench commands against one runtime (or none, until ``load``)."""
+    """Runs workbench commands against one runtime (or none, until ``load``).
 
-    def __init__(self, runtime=None) -> None:
+    ``load_hint`` is how the front end's user writes the ``load`` command (the REPL's
+    ``load BUNDLE``, a notebook's ``%dobj load BUNDLE``); errors that ask for a bundle
+    quote it.
+    """
+
+    def __init__(self, runtime=None, *, load_hint: str = "load BUNDLE") -> None:
         self.runtime = runtime
+        self.load_hint = load_hint
         self.seen: set[tuple[str, str]] = set()
         self.server = None
 
@@ -86,7 +92,7 @@ class Interpreter:
     def rt(self):
         """The runtime; an error that says how to load one when there is none."""
         if self.runtime is None:
-            raise CommandError("no bundle is loaded; load one with: load BUNDLE")
+            raise CommandError(f"no bundle is loaded; load one with: {self.load_hint}")
         return self.runtime
 
     def run(self, line: str) -> Result | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..methods import handlers, rpc_methods
 from ..runtime.bundle import ClassInfo
 from .registry import command
 from .results import FetchReply, Group, Message, Table, Value
@@ -78,11 +79,15 @@ def view(interp, obj: tuple[str, str], bare: bool = False) -> Group:
     handle = interp.handle(*obj)
     info = interp.rt.namespaces[obj[0]]
     state = "live" if handle.live else "not live"
-    head = Message(f"{handle.path}  ({info.export}, {state})\nmethods: {', '.join(handle.methods)}")
+    methods, handled = rpc_methods(info.methods), handlers(info.methods)
+    lines = [f"{handle.path}  ({info.export}, {state})", f"methods: {', '.join(methods) or '(none)'}"]
+    if handled:
+        lines.append(f"handlers: {', '.join(handled)}")
+    head = Message("\n".join(lines))
     table = storage_table(handle)
     alarm = Message(alarm_text(interp.rt, handle.alarm))
-    value = {"object": handle.path, "class": info.export, "live": handle.live,
-             "methods": list(handle.methods), "storage": table.value, "alarm": handle.alarm}
+    value = {"object": handle.path, "class": info.export, "live": handle.live, "methods": list(methods),
+             "handlers": list(handled), "storage": table.value, "alarm": handle.alarm}
     return Group([head, table, alarm], value=value)
 
 
@@ -127,25 +132,48 @@ def fetch(interp, obj, path: str, method: str, body: str | None, headers: dict) 
     return FetchReply(reply.status, reply.headers, reply.body)
 
 
-@command("objects", "objects", "List namespaces with their class and methods, and every object"
-         " that is live or has storage.")
+@command("objects", "objects", "List namespaces with their class, methods and handlers, and every"
+         " object that is live or has storage.",
+         details="Objects stored under a namespace the bundle no longer exports are listed"
+         " apart, as orphaned; their storage stays in the data folder.")
 def objects(interp) -> Group:
-    """Namespaces and objects of the runtime."""
+    """Namespaces and objects of the runtime (key counts asked of SQLite, no value read)."""
     rt = interp.rt
-    spaces = Table(["namespace", "class", "methods"],
-                   [[ns, c.export, ", ".join(c.methods)] for ns, c in rt.namespaces.items()],
-                   title="namespaces")
+    spaces = namespaces_table(rt.namespaces)
     alarms = {a["object"]: a["due"] for a in rt.alarms()}
-    rows = []
+    counts = rt.key_counts()
+    rows, orphans = [], []
     for namespace, name in rt.objects():
-        handle = rt.get(namespace, name)
-        rows.append([handle.path, "yes" if handle.live else "no", len(handle.storage),
-                     alarms.get(handle.path, "")])
+        path = f"{namespace}/{name}"
+        keys, alarm = counts.get((namespace, name), 0), alarms.get(path, "")
+        if namespace in rt.namespaces:
+            rows.append([path, "yes" if rt.get(namespace, name).live else "no", keys, alarm])
+        else:
+            orphans.append([path, keys, alarm])
     objs = Table(["object", "live", "keys", "alarm"], rows, title="objects",
                  empty="(no objects yet: call one, e.g. NS/name.method())")
-    value = {"namespaces": {ns: list(c.methods) for ns, c in rt.namespaces.items()},
+    parts = [spaces, objs]
+    value = {"namespaces": {ns: list(rpc_methods(c.methods)) for ns, c in rt.namespaces.items()},
+             "handlers": {ns: list(handlers(c.methods)) for ns, c in rt.namespaces.items()},
              "objects": objs.value}
-    return Group([spaces, objs], value=value)
+    if orphans:
+        gone = sorted({row[0].split("/", 1)[0] for row in orphans})
+        parts.append(Table(["object", "keys", "alarm"], orphans,
+                           title=f"orphaned objects: stored under {', '.join(gone)},"
+                           f" which {rt.bundle_path.name} does not export"))
+        value["orphaned"] = parts[-1].value
+    return Group(parts, value=value)
+
+
+def namespaces_table(namespaces) -> Table:
+    """Namespaces with their class and RPC methods; their handlers in a column of their own
+    when any class has one (``fetch`` and ``alarm`` are not called by RPC)."""
+    rows = [[ns, c.export, ", ".join(rpc_methods(c.methods)), ", ".join(handlers(c.methods))]
+            for ns, c in namespaces.items()]
+    columns = ["namespace", "class", "methods", "handlers"]
+    if not any(row[3] for row in rows):
+        columns, rows = columns[:3], [row[:3] for row in rows]
+    return Table(columns, rows, title="namespaces")
 
 
 @command("evict", "evict NS/name", "Drop an object's in-memory instance; its storage stays.",

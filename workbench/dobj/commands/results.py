@@ -188,8 +188,23 @@ def error_text(err: BaseException) -> str:
     'error: no such key'
     """
     if isinstance(err, DobjError):
-        name = f"{err.js_name}: " if err.js_name else ""
-        line = f"error: {name}{err.message}"
+        line = f"error: {error_headline(err)}"
         stack = (err.js_stack or "").strip("\n")
         return line + ("\n" + stack if stack else "")
     return f"error: {type(err).__name__}: {err}"
+
+
+def error_headline(err: DobjError) -> str:
+    """The error's message after the JavaScript error's name, unless the message names it
+    already (a bundle that fails to load says ``c.js:1:16: SyntaxError: ...``).
+
+    >>> from dobj.errors import BundleError, ExecutionError
+    >>> error_headline(ExecutionError("bad thing", js_name="TypeError"))
+    'TypeError: bad thing'
+    >>> error_headline(BundleError("c.js:1:16: SyntaxError: missing formal parameter", js_name="SyntaxError"))
+    'c.js:1:16: SyntaxError: missing formal parameter'
+    """
+    name = err.js_name
+    if not name or err.message.startswith(f"{name}: ") or f": {name}: " in err.message:
+        return err.message
+    return f"{name}: {err.message}"

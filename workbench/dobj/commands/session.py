@@ -113,7 +113,7 @@ def serve(interp, port: int = 8787, host: str = "127.0.0.1") -> Message:
     if interp.server is not None:
         return Message(f"already serving on {interp.server.url}", value=interp.server.url)
     try:
-        from ..server import Server
+        from ..server import Server, example_curl
     except ImportError as exc:
         raise CommandError(f"the HTTP server module is unavailable: {exc}") from None
     try:
@@ -121,11 +121,5 @@ def serve(interp, port: int = 8787, host: str = "127.0.0.1") -> Message:
     except OSError as exc:
         raise CommandError(str(exc)) from None
     url = interp.server.url
-    return Message(f"serving {rt.bundle_path.name} on {url}\ntry: {_curl_line(rt, url)}", value=url)
-
-
-def _curl_line(rt, url: str) -> str:
-    """A ready-to-paste curl call of the first namespace's first RPC method."""
-    namespace, info = next(iter(rt.namespaces.items()))
-    method = next((m for m in info.methods if m not in ("fetch", "alarm")), "METHOD")
-    return f"curl -X POST {url}/rpc/{namespace}/global/{method} -d '[]'"
+    return Message(f"serving {rt.bundle_path.name} on {url}\ntry: {example_curl(rt.namespaces, url)}",
+                   value=url)

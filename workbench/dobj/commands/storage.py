@@ -123,6 +123,6 @@ def delete(interp, obj: tuple[str, str], key: str) -> Message:
     try:
         del handle.storage[key]
     except KeyError:
-        hint = did_you_mean(key, [k for k, _ in handle.storage.items()])
+        hint = did_you_mean(key, interp.rt.storage_keys(*obj, limit=10_000))
         raise CommandError(f"{handle.path} has no key {key!r}{hint}") from None
     return Message(f"{handle.path}: deleted {key}", value=True)

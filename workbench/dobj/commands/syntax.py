@@ -112,12 +112,45 @@ def scan_js(text: str, start: int = 0) -> tuple[int | None, list[str]]:
             stack.append(c)
         elif c in _CLOSERS:
             if not stack or stack[-1] != _CLOSERS[c]:
-                raise CommandError(f"unexpected {c!r} at column {i + 1}")
+                line, column = line_and_column(text, i)
+                raise CommandError(f"unexpected {c!r} {_place(text, line, column)}"
+                                   + point_at(text, line, column))
             stack.pop()
             if not stack and start < n and text[start] in _OPENERS:
                 return i + 1, stack
         i += 1
     return None, stack
+
+
+def line_and_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``.
+
+    >>> line_and_column("ab\\ncd", 4)
+    (2, 2)
+    """
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _place(text: str, line: int, column: int, of: str = "") -> str:
+    where = f"at line {line}, column {column}" if "\n" in text else f"at column {column}"
+    return where + (f" of {of}" if of else "")
+
+
+def point_at(text: str, line: int, column: int, width: int = 76) -> str:
+    """The line of ``text`` that holds (line, column), and a caret under that column,
+    each on a line of its own, indented (a long line is cut around the column).
+
+    >>> print(point_at("f(1, 2 3)", 1, 8))
+    <BLANKLINE>
+        f(1, 2 3)
+               ^
+    """
+    shown = text.split("\n")[line - 1]
+    start = max(0, column - 1 - width // 2) if len(shown) > width else 0
+    piece = shown[start:start + width]
+    lead = "".join(c if c == "\t" else " " for c in piece[:column - 1 - start])
+    return f"\n    {piece}\n    {lead}^"
 
 
 def _skip_string(text: str, i: int, stack: list[str], resume: str | None = None) -> int:
@@ -225,29 +258,60 @@ def _scratch(now_ms: float | None):
     return ctx
 
 
-def _eval_json(source: str, what: str, now_ms: float | None):
+_LOCATION = re.compile(r"<input>:(\d+):(\d+)")
+
+
+def _eval_json(head: str, user_text: str, tail: str, what: str, now_ms: float | None):
+    """Evaluate ``head + user_text + tail`` (``head`` ends a line, so the user's text
+    starts at line 2, column 1) to JSON; an error points at the user's own text."""
     import quickjs
 
     try:
-        text = _scratch(now_ms).eval(source)
+        text = _scratch(now_ms).eval(head + user_text + tail)
     except quickjs.JSException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "error"
+        message = str(exc).strip()
+        first = message.splitlines()[0] if message else "error"
         if "interrupted" in first:
             first = f"did not finish within {SCRATCH_TIME_LIMIT:g}s"
-        raise CommandError(f"bad {what}: {first}") from None
+        raise CommandError(f"bad {what}: {first}" + _pointer(message, head, user_text, what)) from None
     if not isinstance(text, str):
         raise CommandError(f"bad {what}: it is not JSON-serializable")
     return json.loads(text)
 
 
+def _pointer(message: str, head: str, user_text: str, what: str) -> str:
+    """`` (column N of the arguments)`` and the user's line with a caret, when the
+    engine's first location is inside the user's text; else nothing."""
+    found = _LOCATION.search(message)
+    if found is None:
+        return ""
+    line, column = int(found.group(1)) - head.count("\n"), int(found.group(2))
+    lines = user_text.split("\n")
+    if line == len(lines) + 1 and column == 1:  # the wrapper's closing line: the text ended early
+        return f" (at the end of the {what}: is a bracket, brace or string left open?)"
+    if not 1 <= line <= len(lines) or not 1 <= column <= len(lines[line - 1]) + 1:
+        return ""  # in dobj's wrapper, not in what was typed
+    return f" ({_place(user_text, line, column, of='the ' + what)})" + point_at(user_text, line, column)
+
+
+_ARGS_HEAD = "(function () { return JSON.stringify(Array.prototype.slice.call(arguments)); })(\n"
+
+
 def evaluate_args(args_text: str, now_ms: float | None = None) -> list:
     """Evaluate call arguments (JavaScript, comma-separated) to a list of JSON values.
 
-    ``Date.now()`` and ``new Date()`` read ``now_ms`` (the runtime's clock) when given.
+    They are evaluated as the arguments of a real call, so what JavaScript refuses in a
+    call (``f(1,,2)``) is refused here too. ``Date.now()`` and ``new Date()`` read
+    ``now_ms`` (the runtime's clock) when given. An error points at the arguments as
+    typed::
+
+        bad arguments: SyntaxError: Unexpected number (at column 3 of the arguments)
+            1 2
+              ^
     """
     if not args_text.strip():
         return []
-    return _eval_json(f"JSON.stringify([\n{args_text}\n])", "arguments", now_ms)
+    return _eval_json(_ARGS_HEAD, args_text, "\n)", "arguments", now_ms)
 
 
 def evaluate_value(expr: str, now_ms: float | None = None):
@@ -258,11 +322,10 @@ def evaluate_value(expr: str, now_ms: float | None = None):
     """
     if not expr.strip():
         raise CommandError("expected a value (a JavaScript expression)")
-    source = (
-        "(function (v) {\n"
-        "  if (arguments.length !== 1) throw new SyntaxError('expected one expression');\n"
-        "  if (v === undefined) throw new TypeError('the value is undefined');\n"
-        "  return JSON.stringify(v);\n"
-        f"}})(\n{expr}\n)"
+    head = (
+        "(function (v) {"
+        " if (arguments.length !== 1) throw new SyntaxError('expected one expression');"
+        " if (v === undefined) throw new TypeError('the value is undefined');"
+        " return JSON.stringify(v); })(\n"
     )
-    return _eval_json(source, "value", now_ms)
+    return _eval_json(head, expr, "\n)", "value", now_ms)

@@ -140,5 +140,8 @@ def _parse_trace(text: str) -> dict[str, Any]:
 def trace(interp, n: int = 20) -> Events:
     """The last ``n`` events of the runtime."""
     events = interp.rt.trace(n)
+    if n == 0:
+        return Events([], title="trace: 0 events asked for",
+                      empty="(trace N shows the last N events; trace alone, the last 20)")
     title = f"trace: the last {len(events)} event{'s' if len(events) != 1 else ''}"
     return Events(events, title=title, empty="(no events yet)")

@@ -235,6 +235,51 @@ class Store:
         )
         return [tuple(r) for r in rows]
 
+    def keys(self, namespace: str, name: str, *, prefix: str | None = None,
+             limit: int | None = None) -> list[str]:
+        """The keys of one object in key order, read without their values.
+
+        ``prefix`` is literal and case-sensitive; ``limit`` keeps the first keys. An
+        object that was never stored to has none (and no row is made for it).
+
+        >>> store = Store(None)
+        >>> oid = store.object_id("C", "a")
+        >>> for key in ("b", "a_1", "a%"):
+        ...     store.put(oid, key, "1")
+        >>> store.keys("C", "a"), store.keys("C", "a", prefix="a_"), store.keys("C", "a", limit=1)
+        (['a%', 'a_1', 'b'], ['a_1'], ['a%'])
+        """
+        where, params = ["o.namespace=?", "o.name=?"], [namespace, name]
+        if prefix:
+            where.append("kv.key >= ?")
+            params.append(prefix)
+            upper = _prefix_end(prefix)
+            if upper is not None:
+                where.append("kv.key < ?")
+                params.append(upper)
+        sql = (f"SELECT kv.key FROM objects o JOIN kv ON kv.object=o.id WHERE {' AND '.join(where)}"
+               " ORDER BY kv.key")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        keys = [row[0] for row in self.db.execute(sql, params)]
+        return [k for k in keys if k.startswith(prefix)] if prefix else keys
+
+    def key_counts(self) -> dict[tuple[str, str], int]:
+        """How many keys each object holds, read without their values; objects that
+        hold none are left out.
+
+        >>> store = Store(None)
+        >>> store.put(store.object_id("C", "a"), "k", "1")
+        >>> store.key_counts()
+        {('C', 'a'): 1}
+        """
+        rows = self.db.execute(
+            "SELECT o.namespace, o.name, COUNT(*) FROM kv JOIN objects o ON o.id=kv.object"
+            " GROUP BY kv.object ORDER BY o.namespace, o.name"
+        )
+        return {(namespace, name): count for namespace, name, count in rows}
+
     def object_name(self, oid: int) -> tuple[str, str]:
         row = self.db.execute("SELECT namespace, name FROM objects WHERE id=?", (oid,)).fetchone()
         return tuple(row)
