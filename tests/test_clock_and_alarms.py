@@ -248,7 +248,7 @@ def test_real_clock_alarms_and_timers_fire_on_time_while_a_sync_script_sleeps(bu
     path = bundle(CLOCKED, "clocked.js")
     with dobj.Runtime.load(path, data=tmp_path / "data", clock="real") as rt:
         c = rt.get("CLOCKED", "c")
-        due = time.time() * 1000 + 200
+        due = int(time.time() * 1000) + 200  # whole ms, as the runtime clock counts
         c.arm(due)
         c.later(150, "t")
         time.sleep(0.5)  # no call into the runtime meanwhile: a timekeeper must deliver both
