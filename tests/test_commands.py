@@ -536,15 +536,22 @@ def test_serve_shares_the_runtime_with_http_clients(wb):
     assert wb.run("COUNTER/global.increment()").value == 6
 
 
-def test_serve_suggests_a_curl_call_whose_arguments_are_left_to_fill_in(wb):
+def test_serve_suggests_a_curl_call_of_a_method_that_takes_no_arguments_and_it_works(wb):
     text = wb.run("serve --port 0").text
     url = wb.server.url
     curl = text.split("try: ", 1)[1].splitlines()[0]
-    assert curl.startswith(f"curl -X POST {url}/rpc/COUNTER/global/increment -d '[ARGS...]'  # ARGS...:")
-    assert "-d '[]'" not in text
-    request = urllib.request.Request(f"{url}/rpc/COUNTER/global/increment", data=b"[2]", method="POST")
-    with urllib.request.urlopen(request, timeout=5) as reply:  # the line, filled in, works
-        assert json.loads(reply.read()) == {"ok": True, "result": 2}
+    assert curl == f"curl -X POST {url}/rpc/COUNTER/global/increment -d '[]'"  # increment(by = 1)
+    request = urllib.request.Request(f"{url}/rpc/COUNTER/global/increment", data=b"[]", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as reply:  # the line works as it is
+        assert json.loads(reply.read()) == {"ok": True, "result": 1}
+
+
+def test_serve_leaves_the_arguments_to_fill_in_when_every_method_needs_some(bundle):
+    path = bundle("class Adder { add(a, b) { return a + b; } }\nexports.objects = { Adder };")
+    with Interpreter(dobj.Runtime.load(path)) as interp:
+        text = interp.run("serve --port 0").text
+        curl = text.split("try: ", 1)[1].splitlines()[0]
+        assert curl.endswith("/rpc/ADDER/global/add -d '[ARGS...]'  # ARGS...: the 2 arguments as JSON")
 
 
 def test_serve_suggests_a_fetch_when_the_class_has_no_rpc_method(bundle):

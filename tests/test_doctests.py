@@ -6,9 +6,10 @@ import importlib
 import pytest
 
 CORE = ["dobj.errors", "dobj.openapi", "dobj.runtime.actors", "dobj.runtime.bundle",
-        "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.storage", "dobj.runtime.trace"]
+        "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.storage", "dobj.runtime.trace",
+        "dobj.runtime.replies", "dobj.runtime.commits"]
 FRONT_ENDS = [
-    "dobj.methods", "dobj.server.gateway", "dobj.server.messages", "dobj.cli",
+    "dobj.server.gateway", "dobj.server.messages", "dobj.cli",
     "dobj.commands.syntax", "dobj.commands.results", "dobj.commands.registry",
     "dobj.commands.interpreter", "dobj.commands.complete", "dobj.commands.reference",
     "dobj.commands.objects", "dobj.commands.storage", "dobj.commands.timeline",

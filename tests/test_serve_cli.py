@@ -121,12 +121,12 @@ def test_the_banner_shows_the_address_and_a_curl_line_that_works(tmp_path):
         banner = "".join(server.banner)
         assert f"on {server.url}" in banner
         curl = banner.split("try: ", 1)[1].splitlines()[0]
-        assert curl.startswith(f"curl -X POST {server.url}/rpc/COUNTER/global/increment -d '[ARGS...]'  # ")
+        assert curl == f"curl -X POST {server.url}/rpc/COUNTER/global/increment -d '[]'"
         assert "COUNTER      Counter: increment; handlers: fetch, alarm" in banner
         if shutil.which("curl"):
-            filled = curl.replace("curl ", "curl -s ", 1).replace("[ARGS...]", "[2]")
-            out = subprocess.run(["bash", "-c", filled], capture_output=True, text=True, check=True).stdout
-            assert json.loads(out) == {"ok": True, "result": 2}
+            out = subprocess.run(["bash", "-c", curl.replace("curl ", "curl -s ", 1)],
+                                 capture_output=True, text=True, check=True).stdout
+            assert json.loads(out) == {"ok": True, "result": 1}
     assert server.proc.returncode == 0
 
 

@@ -18,7 +18,6 @@ import sys
 
 from .errors import BadRequest, DobjError
 from .runtime import Runtime, parse_duration
-from .methods import handlers, rpc_methods
 from .server import DEFAULT_MAX_BODY, Server, example_curl
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(i?b?)", re.IGNORECASE)
@@ -56,7 +55,7 @@ def banner(rt: Runtime, server: Server, args: argparse.Namespace) -> str:
     """What ``dobj serve`` prints once it listens: the address and a curl line to try."""
     lines = [f"dobj: serving {args.bundle} on {server.url} (data in {args.data})"]
     for namespace, info in rt.namespaces.items():
-        lines.append(f"  {namespace:<12} {info.export}: {describe_methods(info.methods)}")
+        lines.append(f"  {namespace:<12} {info.export}: {describe_methods(info)}")
     base = server.url
     if args.host in ("0.0.0.0", "::", ""):
         base = f"http://127.0.0.1:{server.port}" if args.host != "::" else f"http://[::1]:{server.port}"
@@ -64,13 +63,14 @@ def banner(rt: Runtime, server: Server, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def describe_methods(methods) -> str:
+def describe_methods(info) -> str:
     """``increment; handlers: fetch, alarm``: RPC methods first, handlers apart.
 
-    >>> describe_methods(("alarm", "fetch", "increment"))
+    >>> from dobj.runtime.bundle import ClassInfo
+    >>> describe_methods(ClassInfo("Counter", "COUNTER", ("alarm", "fetch", "increment")))
     'increment; handlers: fetch, alarm'
     """
-    rpc, handled = rpc_methods(methods), handlers(methods)
+    rpc, handled = info.rpc_methods, info.handlers
     text = ", ".join(rpc) or "no RPC methods"
     return text + (f"; handlers: {', '.join(handled)}" if handled else "")
 

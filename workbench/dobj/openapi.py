@@ -4,7 +4,7 @@ It documents every route, the request bodies and every status with its envelope,
 the loaded bundle's namespaces and methods as examples, so that clients and API fuzzers
 know what to send.
 
->>> spec = openapi_spec({"COUNTER": ("increment", "fetch")}, version="0.1.0")
+>>> spec = openapi_spec({"COUNTER": ("increment",)}, version="0.1.0")
 >>> sorted(spec["paths"])
 ['/fetch/{namespace}/{objectName}/{path}', '/healthz', '/rpc/{namespace}/{objectName}/{method}']
 """
@@ -12,8 +12,6 @@ know what to send.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-from .methods import rpc_methods
 
 ERRORS = {
     "400": ("bad_request", "Malformed path, name, body or arguments"),
@@ -63,9 +61,9 @@ def _param(name: str, description: str, example: str | None) -> dict:
 
 
 def openapi_spec(namespaces: Mapping[str, Sequence[str]], *, version: str) -> dict:
-    """The OpenAPI 3.0 document for a bundle with ``{namespace: methods}``."""
+    """The OpenAPI 3.0 document for a bundle with ``{namespace: RPC methods}``."""
     first = next(iter(namespaces), None)
-    methods = rpc_methods(namespaces.get(first, ())) if first else ()
+    methods = tuple(namespaces.get(first, ())) if first else ()
     path_params = [
         _param("namespace", "A namespace of the bundle: " + ", ".join(namespaces), first),
         _param("objectName", "The object's name: 1 to 1024 UTF-8 bytes, no '/', '\\' or control"

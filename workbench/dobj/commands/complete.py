@@ -163,7 +163,6 @@ def snapshot(interp, max_keys: int = 200) -> Vocabulary:
     Storage keys are not read here: they are asked of SQLite when a key is being
     completed, by prefix, without their values, at most ``max_keys`` of them.
     """
-    from ..methods import rpc_methods
     from .registry import COMMANDS
 
     commands = {n: c.summary for n, c in COMMANDS.items() if not c.form}
@@ -176,6 +175,6 @@ def snapshot(interp, max_keys: int = 200) -> Vocabulary:
             return []
         return rt.storage_keys(namespace, name, prefix=prefix or None, limit=max_keys)
 
-    spaces = {ns: rpc_methods(c.methods) for ns, c in rt.namespaces.items()}
+    spaces = {ns: c.rpc_methods for ns, c in rt.namespaces.items()}
     return Vocabulary(commands=commands, namespaces=spaces, objects=interp.known_objects(),
                       find_keys=find_keys)

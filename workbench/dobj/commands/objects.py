@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..methods import handlers, rpc_methods
 from ..runtime.bundle import ClassInfo
 from .registry import command
 from .results import FetchReply, Group, Message, Table, Value
@@ -79,7 +78,7 @@ def view(interp, obj: tuple[str, str], bare: bool = False) -> Group:
     handle = interp.handle(*obj)
     info = interp.rt.namespaces[obj[0]]
     state = "live" if handle.live else "not live"
-    methods, handled = rpc_methods(info.methods), handlers(info.methods)
+    methods, handled = info.rpc_methods, info.handlers
     lines = [f"{handle.path}  ({info.export}, {state})", f"methods: {', '.join(methods) or '(none)'}"]
     if handled:
         lines.append(f"handlers: {', '.join(handled)}")
@@ -153,8 +152,8 @@ def objects(interp) -> Group:
     objs = Table(["object", "live", "keys", "alarm"], rows, title="objects",
                  empty="(no objects yet: call one, e.g. NS/name.method())")
     parts = [spaces, objs]
-    value = {"namespaces": {ns: list(rpc_methods(c.methods)) for ns, c in rt.namespaces.items()},
-             "handlers": {ns: list(handlers(c.methods)) for ns, c in rt.namespaces.items()},
+    value = {"namespaces": {ns: list(c.rpc_methods) for ns, c in rt.namespaces.items()},
+             "handlers": {ns: list(c.handlers) for ns, c in rt.namespaces.items()},
              "objects": objs.value}
     if orphans:
         gone = sorted({row[0].split("/", 1)[0] for row in orphans})
@@ -168,7 +167,7 @@ def objects(interp) -> Group:
 def namespaces_table(namespaces) -> Table:
     """Namespaces with their class and RPC methods; their handlers in a column of their own
     when any class has one (``fetch`` and ``alarm`` are not called by RPC)."""
-    rows = [[ns, c.export, ", ".join(rpc_methods(c.methods)), ", ".join(handlers(c.methods))]
+    rows = [[ns, c.export, ", ".join(c.rpc_methods), ", ".join(c.handlers)]
             for ns, c in namespaces.items()]
     columns = ["namespace", "class", "methods", "handlers"]
     if not any(row[3] for row in rows):

@@ -32,13 +32,43 @@ def namespace_for(export_name: str) -> str:
     return re.sub(r"_+", "_", name).strip("_").upper()
 
 
+HANDLERS = ("fetch", "alarm")
+
+
 @dataclass(frozen=True)
 class ClassInfo:
-    """An exported object class: its export name, namespace and prototype methods."""
+    """An exported object class: its export name, namespace and prototype methods.
+
+    ``fetch(req)`` and ``alarm()`` are handlers: the runtime calls them for requests and
+    alarms. Every other method is an RPC method. ``params`` holds each method's declared
+    parameter count (JavaScript's ``length``: parameters before the first default), in the
+    order of ``methods``.
+
+    >>> info = ClassInfo("Counter", "COUNTER", ("alarm", "fetch", "increment"), (0, 1, 0))
+    >>> info.rpc_methods, info.handlers, info.parameters("fetch")
+    (('increment',), ('fetch', 'alarm'), 1)
+    """
 
     export: str
     namespace: str
     methods: tuple[str, ...]
+    params: tuple[int, ...] = ()
+
+    @property
+    def rpc_methods(self) -> tuple[str, ...]:
+        """The RPC methods, in name order."""
+        return tuple(m for m in self.methods if m not in HANDLERS)
+
+    @property
+    def handlers(self) -> tuple[str, ...]:
+        """The handlers the class has, in the order of :data:`HANDLERS`."""
+        return tuple(h for h in HANDLERS if h in self.methods)
+
+    def parameters(self, method: str) -> int | None:
+        """How many parameters ``method`` declares (None when not known)."""
+        if method in self.methods and len(self.params) == len(self.methods):
+            return self.params[self.methods.index(method)]
+        return None
 
 
 def read_source(path: Path) -> str:
@@ -129,6 +159,7 @@ def classes_from(described: dict, filename: str, manifest: dict[str, str] | None
                 )
             binding[ns] = key
     return {
-        ns: ClassInfo(export=key, namespace=ns, methods=tuple(exported[key]["methods"]))
+        ns: ClassInfo(export=key, namespace=ns, methods=tuple(exported[key]["methods"]),
+                      params=tuple(exported[key].get("params", ())))
         for ns, key in binding.items()
     }

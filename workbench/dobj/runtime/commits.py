@@ -15,9 +15,13 @@ from .storage import Store
 class CommitPoint:
     """Counts the events in flight and commits the store for them.
 
-    >>> point = CommitPoint(Store(None), asyncio.new_event_loop())
-    >>> point.inflight
-    0
+    >>> loop = asyncio.new_event_loop()
+    >>> point = CommitPoint(Store(None), loop)
+    >>> point.store.put(1, "k", "1"); point.store.dirty
+    True
+    >>> loop.run_until_complete(point.reached()); point.store.dirty
+    False
+    >>> loop.close(); point.store.close()
     """
 
     def __init__(self, store: Store, loop: asyncio.AbstractEventLoop) -> None:

@@ -19,6 +19,7 @@ import time
 
 from ..errors import DobjError, ExecutionError, RuntimeClosed, ScriptTimeout
 from .actors import Actor, object_hex
+from .bundle import HANDLERS
 from .replies import engine_failure, method_not_found, script_error, timeout_error
 from .trace import Event
 
@@ -88,6 +89,7 @@ class EventRun:
         if tag == "M":
             actor = self.actors[(event.namespace, event.name)]
             methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
+            methods = [m for m in methods if m not in HANDLERS]
             raise method_not_found(event, self.classes[event.namespace].export, methods)
         raise script_error(json.loads(reply[1:]), self.engine, self.memory_limit)
 

@@ -24,7 +24,6 @@ import shlex
 import time
 
 from ..errors import BadRequest, DobjError, PayloadTooLarge
-from ..methods import rpc_methods
 from .messages import (
     DEFAULT_MAX_BODY, JSON_HEADERS, Disconnected, full_url, local_path, read_body, request_headers,
     respond, response_headers, rpc_arguments, segment,
@@ -38,24 +37,29 @@ _HANDLE_CACHE = 10_000
 
 
 def example_curl(namespaces, base_url: str) -> str:
-    """A curl line to try on a server: a call of the first namespace's first RPC method,
-    or a fetch when it has none.
-
-    The bundle's parameter lists are not known, so the arguments are a placeholder for
-    the user to fill in (``-d '[]'`` would claim the method needs none), explained by a
-    shell comment at the end of the line.
+    """A curl line to try on a server: a call of the first namespace's first RPC method
+    that takes no arguments (``-d '[]'``), else of its first RPC method with a placeholder
+    for the arguments, explained by a shell comment; a fetch when it has no RPC method.
 
     >>> from dobj.runtime.bundle import ClassInfo
-    >>> counter = ClassInfo("Counter", "COUNTER", ("alarm", "fetch", "increment"))
+    >>> counter = ClassInfo("Counter", "COUNTER", ("add", "alarm", "fetch", "increment"), (1, 0, 1, 0))
     >>> print(example_curl({"COUNTER": counter}, "http://127.0.0.1:8787"))
-    curl -X POST http://127.0.0.1:8787/rpc/COUNTER/global/increment -d '[ARGS...]'  # ARGS...: the arguments as JSON, [] for none
+    curl -X POST http://127.0.0.1:8787/rpc/COUNTER/global/increment -d '[]'
+    >>> adder = ClassInfo("Adder", "ADDER", ("add",), (2,))
+    >>> print(example_curl({"ADDER": adder}, "http://127.0.0.1:8787"))
+    curl -X POST http://127.0.0.1:8787/rpc/ADDER/global/add -d '[ARGS...]'  # ARGS...: the 2 arguments as JSON
     """
     namespace, info = next(iter(namespaces.items()))
-    methods = rpc_methods(info.methods)
+    methods = info.rpc_methods
     if not methods:
         return f"curl {shlex.quote(f'{base_url}/fetch/{namespace}/global/')}"
+    for method in methods:
+        if info.parameters(method) == 0:
+            return f"curl -X POST {base_url}/rpc/{namespace}/global/{method} -d '[]'"
+    count = info.parameters(methods[0])
+    what = f"the {count} arguments" if count and count > 1 else "the arguments" if count is None else "the argument"
     return (f"curl -X POST {base_url}/rpc/{namespace}/global/{methods[0]} -d '[ARGS...]'"
-            "  # ARGS...: the arguments as JSON, [] for none")
+            f"  # ARGS...: {what} as JSON")
 
 
 class NotFound(DobjError):
@@ -146,7 +150,7 @@ class Gateway:
 
     def _openapi(self) -> bytes:
         """The OpenAPI description for the bundle as it is loaded now."""
-        namespaces = {ns: info.methods for ns, info in self.runtime.namespaces.items()}
+        namespaces = {ns: info.rpc_methods for ns, info in self.runtime.namespaces.items()}
         if self._spec is None or self._spec[0] != namespaces:
             from .. import __version__
             from ..openapi import openapi_spec

@@ -110,7 +110,12 @@
       const out = {};
       for (const key of Object.keys(objects)) {
         const C = objects[key];
-        out[key] = isCtor(C) ? { ctor: true, methods: methodsOf(C.prototype) } : { ctor: false, type: C === null ? "null" : typeof C };
+        if (isCtor(C)) {
+          const methods = methodsOf(C.prototype);
+          out[key] = { ctor: true, methods, params: methods.map((m) => C.prototype[m].length) };
+        } else {
+          out[key] = { ctor: false, type: C === null ? "null" : typeof C };
+        }
       }
       classes = objects;
       return JSON.stringify({ classes: out });
