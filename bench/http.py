@@ -1,7 +1,7 @@
 """HTTP benchmark: ``dobj serve`` under load, beside Cloudflare's workerd in the same run.
 
     python -m bench http [--duration 10] [--runs 3] [--connections 16] [--no-anchor]
-                         [--durability normal|full] [--loadgen auto|wrk|python]
+                         [--no-ceiling] [--durability normal|full] [--loadgen auto|wrk|python]
 
 Three loads on loopback, each for ``--runs`` runs of ``--duration`` seconds: RPC
 ``increment`` on one object, RPC ``increment`` spread over 100 objects, and
@@ -13,9 +13,11 @@ asyncio client in a separate process (``--loadgen python``). The same loads run 
 Cloudflare's workerd through ``shared/anchors/workerd/start.sh`` (it installs itself with
 npm once) and both are printed side by side; ``--no-anchor`` skips workerd. When workerd
 cannot run (no node or npm, the install fails, its port is taken) one line says why and
-dobj's figures are printed alone. Durability is matched: by default dobj commits without fsync and workerd keeps
-its data on tmpfs; with ``--durability full`` dobj fsyncs every commit and workerd writes
-to disk.
+dobj's figures are printed alone. The ceiling column is a trivial ASGI app (one fixed JSON
+body) on exactly dobj's server set-up (:mod:`bench.ceiling`): what no gateway on that
+server can beat; ``--no-ceiling`` skips it. Durability is matched: by default dobj
+commits without fsync and workerd keeps its data on tmpfs; with ``--durability full``
+dobj fsyncs every commit and workerd writes to disk.
 """
 
 from __future__ import annotations
@@ -123,6 +125,11 @@ def dobj_target(durability: str, data: str) -> Target:
     command = [sys.executable, "-m", "dobj.cli", "serve", str(COUNTER), "--port", "{port}",
                "--data", data, "--durability", durability]
     return Target("dobj", command, "/healthz")
+
+
+def ceiling_target() -> Target:
+    """A trivial ASGI app on dobj's exact server set-up (see :mod:`bench.ceiling`)."""
+    return Target("ceiling", [sys.executable, "-m", "bench.ceiling", "--port", "{port}"], "/healthz")
 
 
 def workerd_target(data: str, start_timeout: float = 60.0) -> Target:
@@ -265,19 +272,21 @@ def measure(target: Target, args, run_load, scripts: Path) -> dict:
 
 
 def report(results: dict[str, dict], args, loadgen: str, anchor_note: str = "") -> str:
-    """The table: dobj beside workerd when it ran, and ``anchor_note`` (why it did not)."""
+    """The table: dobj beside the ceiling and workerd when they ran, with dobj's share of
+    each, and ``anchor_note`` (why workerd did not run)."""
     names = list(results)
+    others = [n for n in names if n != "dobj"]
     head = f"{'load':<28}" + "".join(f"{n + ' req/s':>15}{'p50 ms':>9}{'p99 ms':>9}" for n in names)
+    head += "".join(f"{'dobj/' + n:>15}" for n in others)
     lines = [f"HTTP on loopback, {args.connections} connections, {args.runs} x {args.duration:g} s per load"
-             f" (medians), load from {loadgen}, durability {args.durability}", "",
-             head + ("   dobj/workerd" if len(names) > 1 else "")]
+             f" (medians), load from {loadgen}, durability {args.durability}", "", head]
     for label, *_ in LOADS:
         row = f"{label:<28}"
         for n in names:
             f = results[n][label]
             row += f"{f['rps']:>15,.0f}{f['p50_ms']:>9.2f}{f['p99_ms']:>9.2f}"
-        if len(names) > 1:
-            row += f"{results['dobj'][label]['rps'] / results['workerd'][label]['rps']:>14.2f}x"
+        for n in others:
+            row += f"{results['dobj'][label]['rps'] / results[n][label]['rps']:>14.2f}x"
         lines.append(row)
     for key, label, unit in (("rss_idle", "RSS idle", "MB"), ("rss_after", "RSS after load", "MB"),
                              ("first_200", "start to first 200", "s")):
@@ -303,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--anchor", action=argparse.BooleanOptionalAction, default=True,
                         help="run the same loads against workerd and print it beside dobj"
                         " (default; --no-anchor skips it)")
+    parser.add_argument("--ceiling", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the same loads against a trivial ASGI app on dobj's server"
+                        " set-up, the most any gateway on it can answer (default; --no-ceiling skips it)")
     parser.add_argument("--durability", choices=("normal", "full"), default="normal",
                         help="normal: dobj without fsync vs workerd on tmpfs; full: fsync vs disk")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
@@ -330,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = {"dobj": measure(dobj_target(args.durability, str(scripts / "dobj-data")),
                                        args, run_load, scripts)}
+            if args.ceiling:
+                results["ceiling"] = measure(ceiling_target(), args, run_load, scripts)
         except StartFailed as exc:
             raise SystemExit(str(exc)) from None
         note = ""

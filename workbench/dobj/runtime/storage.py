@@ -248,6 +248,7 @@ class Store:
         ...     store.put(oid, key, "1")
         >>> store.keys("C", "a"), store.keys("C", "a", prefix="a_"), store.keys("C", "a", limit=1)
         (['a%', 'a_1', 'b'], ['a_1'], ['a%'])
+        >>> store.close()
         """
         where, params = ["o.namespace=?", "o.name=?"], [namespace, name]
         if prefix:
@@ -273,6 +274,7 @@ class Store:
         >>> store.put(store.object_id("C", "a"), "k", "1")
         >>> store.key_counts()
         {('C', 'a'): 1}
+        >>> store.close()
         """
         rows = self.db.execute(
             "SELECT o.namespace, o.name, COUNT(*) FROM kv JOIN objects o ON o.id=kv.object"
