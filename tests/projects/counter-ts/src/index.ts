@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { BadRequest, describe, parseStep, type Step } from "./util";
 import meta from "./meta.json";
+import banner from "./banner.txt";
 
 interface Env {
   COUNTER: DurableObjectNamespace<Counter>;
@@ -64,6 +65,7 @@ export default {
       if (parts.length === 0) {
         return json({
           greeting: env.GREETING,
+          banner,
           app: meta.app,
           version: meta.version,
           tags: meta.tags,
