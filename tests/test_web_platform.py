@@ -392,3 +392,131 @@ if __name__ == "__main__":
         record()
     else:
         sys.exit("usage: python tests/test_web_platform.py --record")
+
+
+# ---------------------------------------------------------------- what workerd cannot show
+
+def test_a_request_from_the_host_carries_binary_bodies_with_nul_bytes(web):
+    body = bytes(range(256)) * 4
+    got = web.with_internal(
+        """(internal) => {
+          const r = internal.web.requestFromHost("POST", "https://example.com/a?b=1",
+            JSON.stringify([["X-One", "1"], ["set-cookie", "a"], ["set-cookie", "b"]]), %s);
+          let immutable = false;
+          try { r.headers.set("x", "y"); } catch (e) { immutable = e.message; }
+          globalThis.__request = r;
+          return JSON.stringify([r.method, r.url, [...r.headers], immutable, r instanceof Request]);
+        }""" % json.dumps(base64.b64encode(body).decode())
+    )
+    assert json.loads(got) == [
+        "POST", "https://example.com/a?b=1",
+        [["set-cookie", "a"], ["set-cookie", "b"], ["x-one", "1"]], "Can't modify immutable headers.", True,
+    ]
+    assert web.answer("return [...await __request.bytes()].length") == {"ok": 1024}
+
+
+def _read_response(text: str) -> tuple[list, bytes | None]:
+    head, _, body = text.partition("\n")
+    kind, payload = body[:1], body[1:]
+    data = None if kind == "n" else payload.encode("utf-8") if kind == "t" else base64.b64decode(payload)
+    return json.loads(head), data
+
+
+def test_a_response_reaches_the_host_as_status_headers_and_exact_bytes(web):
+    to_host = "(internal) => internal.web.responseToHost(%s)"
+    head, data = _read_response(web.with_internal(to_host % "new Response('h\u00e9\\ud800', {status: 201, headers: {'Set-Cookie': 'a'}})"))
+    assert head == [201, "Created", [["content-type", "text/plain;charset=UTF-8"], ["set-cookie", "a"]], False]
+    assert data == "hé\ufffd".encode()
+    head, data = _read_response(web.with_internal(to_host % "new Response(new Uint8Array([0, 1, 255, 0]))"))
+    assert (head[2], data) == ([], b"\x00\x01\xff\x00")
+    head, data = _read_response(web.with_internal(to_host % "new Response('a\\0b')"))
+    assert data == b"a\x00b"
+    assert _read_response(web.with_internal(to_host % "new Response(null, {status: 204})")) == ([204, "No Content", [], False], None)
+
+
+def test_a_megabyte_response_body_crosses_intact(web):
+    text = web.with_internal(
+        "(internal) => { const b = new Uint8Array(1 << 20); for (let i = 0; i < b.length; i++) b[i] = (i * 7919) & 255;"
+        " return internal.web.responseToHost(new Response(b)); }"
+    )
+    _, data = _read_response(text)
+    assert data == bytes((i * 7919) & 255 for i in range(1 << 20))
+
+
+def test_a_handler_result_that_is_not_a_response_is_the_type_error_workerd_gives(web):
+    got = web.with_internal("(internal) => { try { internal.web.responseToHost({status: 200}); } catch (e) { return e.name + ': ' + e.message; } }")
+    assert got == "TypeError: Incorrect type for Promise: the Promise did not resolve to 'Response'."
+
+
+def test_a_response_keeps_its_websocket_and_may_then_answer_101(web):
+    got = web.answer("const ws = {}; const r = new Response(null, {status: 101, webSocket: ws}); return [r.status, r.statusText, r.webSocket === ws, r.ok]")
+    assert got == {"ok": [101, "Switching Protocols", True, False]}
+
+
+def test_structured_clone_text_for_storage_round_trips_what_json_cannot(web):
+    got = web.with_internal(
+        """(internal) => {
+          const buffer = new Uint8Array([9, 8, 7, 6]).buffer;
+          const value = {n: [NaN, -0, Infinity, -Infinity, 2 ** 53], big: 2n ** 70n, when: new Date(0), bad: new Date(NaN),
+            m: new Map([[{k: 1}, new Set([1])]]), view: new Uint16Array(buffer, 2, 1), whole: new Uint8Array(buffer),
+            re: /x/gu, sparse: [1, , 3], err: new TypeError('t', {cause: 'c'}), und: undefined, s: 'a\\0b\\ud800'};
+          value.self = value;
+          const text = internal.serializeText(value);
+          JSON.parse(text);
+          const c = internal.deserializeText(text);
+          return JSON.stringify([c.n.map(String), Object.is(c.n[1], -0), String(c.big), c.when.getTime(), String(c.bad.getTime()),
+            [...c.m.keys()][0].k, [...[...c.m.values()][0]], c.view[0], c.view.buffer === c.whole.buffer, [...c.whole],
+            String(c.re), 1 in c.sparse, c.sparse.length, c.err instanceof TypeError, c.err.message, c.err.cause,
+            'und' in c, c.s === 'a\\0b\\ud800', c.self === c]);
+        }"""
+    )
+    assert json.loads(got) == [
+        ["NaN", "0", "Infinity", "-Infinity", "9007199254740992"], True, str(2**70), 0, "NaN",
+        1, [1], 0x0607, True, [9, 8, 7, 6], "/x/gu", False, 3, True, "t", "c", True, True, True,
+    ]
+
+
+def test_structured_clone_refuses_a_function_deep_inside_with_a_data_clone_error(web):
+    got = web.with_internal("(internal) => { try { internal.serializeText({a: [new Map([[1, Symbol('s')]])]}); } catch (e) { return [e.name, e.message, e.code].join('|'); } }")
+    assert got == "DataCloneError|Symbol(s) could not be cloned.|25"
+
+
+def test_host_functions_answer_errors_as_envelopes_and_never_raise():
+    host = web_host_functions()
+    for name, args in [("web_url", ("not json",)), ("web_digest", ("SHA-256", "***")), ("web_random", ("x",)), ("web_url", ('["nope"]',))]:
+        reply = host[name](*args)
+        assert reply.startswith("!") and json.loads(reply[1:])["message"]
+    assert json.loads(host["web_digest"]("SHA-3", "")[1:])["name"] == "NotSupportedError"
+
+
+def test_urls_with_nul_and_lone_surrogates_cross_to_the_parser_intact(web):
+    got = web.answer("const u = new URL('http://h/a\\0b\\ud800?q=\\0x'); return [u.pathname, u.search]")
+    assert got == {"ok": ["/a%00b%EF%BF%BD", "?q=%00x"]}
+
+
+def test_bundle_code_finds_no_host_function_nor_the_internal_object(web):
+    got = web.answer("return Object.getOwnPropertyNames(globalThis).filter((k) => /^__host|^internal$|^glue$/.test(k))")
+    assert got == {"ok": []}
+
+
+def test_random_values_and_uuids_differ_between_calls(web):
+    got = web.answer("const a = crypto.getRandomValues(new Uint8Array(32)), b = crypto.getRandomValues(new Uint8Array(32));"
+                     " return [a.join() !== b.join(), crypto.randomUUID() !== crypto.randomUUID()]")
+    assert got == {"ok": [True, True]}
+
+
+def test_digests_match_hashlib_for_every_algorithm_and_a_large_input(web):
+    import hashlib
+
+    got = web.answer("const data = new Uint8Array(300000).map((_, i) => i & 255); const out = {};"
+                     " for (const a of ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512', 'MD5'])"
+                     " out[a] = new Uint8Array(await crypto.subtle.digest(a, data)).toHex(); return out")
+    data = bytes(i & 255 for i in range(300000))
+    assert got == {"ok": {a: hashlib.new(h, data).hexdigest() for a, h in
+                          [("SHA-1", "sha1"), ("SHA-256", "sha256"), ("SHA-384", "sha384"), ("SHA-512", "sha512"), ("MD5", "md5")]}}
+
+
+def test_text_round_trips_through_utf8_for_every_plane(web):
+    got = web.answer("const s = 'a\\u00e9\\u20ac\\ud83d\\ude00\\uffff'; const b = new TextEncoder().encode(s);"
+                     " return [b.length, new TextDecoder().decode(b) === s]")
+    assert got == {"ok": [13, True]}

@@ -101,7 +101,7 @@ def digest(algorithm: str, data_base64: str) -> str:
     name = _DIGESTS.get(algorithm)
     if name is None:
         return _error("NotSupportedError", "Unrecognized or unimplemented digest algorithm requested.")
-    return base64.b64encode(hashlib.new(name, base64.b64decode(data_base64)).digest()).decode("ascii")
+    return base64.b64encode(hashlib.new(name, base64.b64decode(data_base64, validate=True)).digest()).decode("ascii")
 
 
 def random_bytes(count: int) -> str:

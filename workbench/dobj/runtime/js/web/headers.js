@@ -112,10 +112,10 @@
     }
     return immutable ? lockHeaders(h) : h;
   }
-  // [[name, value], ...] for the host: each value apart, Set-Cookie included.
+  // [[name, value], ...] for the host, sorted by name: each value apart, Set-Cookie included.
   function headerPairs(h) {
-    const out = [];
-    for (const [k, vs] of headerMap(h)) for (const v of vs) out.push([k, v]);
+    const out = [], map = headerMap(h);
+    for (const k of [...map.keys()].sort()) for (const v of map.get(k)) out.push([k, v]);
     return out;
   }
 
