@@ -115,6 +115,9 @@ CASES = {
     'req_get_null_body': "return new Request('http://x/', {body: null}).method",
     'req_fetcher': "return [new Request('http://x/').fetcher, new Request('http://x/').cf, Object.prototype.toString.call(new Request('http://x/'))]",
     # Response and bodies
+    'body_stream_feeds_a_new_response': "const a = new Request('http://x/', {method: 'POST', body: 'hello'}); const r = new Response(a.body); return [await r.text(), a.bodyUsed]",
+    'body_stream_async_iteration': "const r = new Response('ab'); const chunks = []; for await (const c of r.body) chunks.push([...c]); return [chunks, r.bodyUsed]",
+    'body_stream_reader': "const r = new Response('ab'); const rd = r.body.getReader(); const a = await rd.read(); const b = await rd.read(); return [[...a.value], a.done, b.done, b.value, r.body.locked]",
     'resp_null_text': 'return await new Response(null).text()',
     'resp_null_body': 'return new Response(null).body === null',
     'resp_default': 'const r = new Response(); return [r.status, r.statusText, r.ok, r.type, r.url, r.redirected, [...r.headers]]',
@@ -163,6 +166,8 @@ CASES = {
     'resp_bad_init': "new Response('x', 5)",
     'resp_headers_bad': "new Response('x', {headers: 5})",
     # URL and URLSearchParams
+    'usp_round_trip': "const p = new URLSearchParams(); for (let i = 0; i < 100; i++) p.append('k' + i, 'v é+&= ' + i); const q = new URLSearchParams(p.toString()); return [q.size, q.get('k99'), p.toString().length]",
+    'url_nul_and_lone_surrogate': "const u = new URL('http://h/a\\0b\\ud800?q=\\0x'); return [u.pathname, u.search]",
     'url_basic': "const u = new URL('HTTPS://user:pa ss@EXAMPLE.com:443/a/./b/../c?q=1 2#h h'); return [u.href, u.origin, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash, String(u), JSON.stringify(u)]",
     'url_bad': "new URL('nope')",
     'url_bad_base': "new URL('/a', 'nope')",
@@ -196,6 +201,7 @@ CASES = {
     'usp_null': 'return [new URLSearchParams(null).toString(), new URLSearchParams(undefined).toString(), new URLSearchParams(5).toString()]',
     'usp_sort_unicode': "const p = new URLSearchParams(); p.append('\\ud83d\\ude00', '1'); p.append('\\uffff', '2'); p.sort(); return [...p.keys()].map(k => k.length)",
     # Encodings and base64
+    'atob_discards_extra_bits': "return [atob('YR'), atob('YWI'), btoa(atob('/w=='))]",
     'atob_bad': "atob('a')",
     'atob_ws': "return atob(' YW Jj\\n')",
     'atob_pad': "return [atob('YQ'), atob('YQ=')]",
@@ -520,3 +526,12 @@ def test_text_round_trips_through_utf8_for_every_plane(web):
     got = web.answer("const s = 'a\\u00e9\\u20ac\\ud83d\\ude00\\uffff'; const b = new TextEncoder().encode(s);"
                      " return [b.length, new TextDecoder().decode(b) === s]")
     assert got == {"ok": [13, True]}
+
+
+def test_the_web_module_docstring_examples_run():
+    import doctest
+
+    import dobj.runtime.web
+
+    result = doctest.testmod(dobj.runtime.web)
+    assert result.attempted > 0 and result.failed == 0
