@@ -3,7 +3,7 @@
 // NotSupportedError: dobj does not have them.
 (function (internal) {
   "use strict";
-  const { host, unwrap, webGlobal, hide, domError, notOfType, bytesOf } = internal;
+  const { host, webGlobal, hide, domError, notOfType, bytesOf } = internal;
   const { TOKEN } = internal;
 
   // A host reply that is text (or "!" + error JSON, rethrown with its name).
