@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dobj
 from conftest import SCALE
-from dobj.runtime.storage import MAX_KEY_BYTES, MAX_VALUE_BYTES
+from dobj.runtime.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES
 
 BUNDLE = """
 class Model {

@@ -11,7 +11,7 @@ import hashlib
 from collections import deque
 
 from ..errors import BadRequest
-from .storage import check_text
+from .limits import check_text
 from .trace import Event
 
 MAX_NAME_BYTES = 1024

@@ -27,7 +27,8 @@ from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
 from .loading import load_bundle
-from .storage import Store, check_key
+from .limits import check_key
+from .storage import Store
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
 

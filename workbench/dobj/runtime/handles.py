@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadRequest
 from .clock import format_ms, parse_duration, parse_instant
-from .storage import check_key, value_json
+from .limits import check_key, value_json
 from .trace import Event
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..errors import BadRequest, DobjError, StorageError
-from .storage import check_key
+from .limits import check_key
 from .timekeeping import _num
 from .trace import ALARM_WRITE, Event
 
