@@ -96,9 +96,9 @@ def is_project(path: str | Path) -> bool:
     (True, True, False)
     """
     path = Path(path)
-    if path.is_dir() or path.name in CONFIG_NAMES:
-        return True
     suffix = path.suffix.lower()
+    if path.is_dir() or path.name in CONFIG_NAMES or suffix in (".jsonc", ".json", ".toml"):
+        return True
     if suffix in (".ts", ".mts", ".mjs"):
         return True
     if suffix != ".js" or not path.is_file():
@@ -119,7 +119,7 @@ def read_project(path: str | Path) -> Project:
     >>> project.name, project.main.name, project.bindings
     ('demo', 'index.ts', {})
     """
-    path = Path(path).absolute()
+    path = Path(path).resolve()  # symlinks resolved, as module paths are: names stay relative to root
     entry = None
     if path.is_dir():
         config = find_config(path)
