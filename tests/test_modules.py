@@ -123,6 +123,9 @@ def test_dynamic_import_loads_project_modules_after_the_load(tmp_path):
     engine.eval("globalThis.out = null; entry.later().then((w) => { out = w; })")
     engine.drain()
     assert engine.eval("out") == "late"
+    engine.eval("import('./src/late.ts').then((m) => { out = m.word + ' from global code'; })")
+    engine.drain()
+    assert engine.eval("out") == "late from global code"
 
 
 def test_a_failed_dynamic_import_caught_at_top_level_does_not_fail_the_load(tmp_path):
@@ -289,6 +292,13 @@ def test_a_typescript_syntax_error_names_the_file_line_and_column(tmp_path):
     })
     assert err.message == 'src/counter.ts:3:18: SyntaxError: Unexpected token, expected ","'
     assert err.js_name == "SyntaxError"
+
+
+def test_a_namespace_holding_values_is_refused_instead_of_silently_dropped(tmp_path):
+    err = load_error(tmp_path, {
+        "src/index.ts": "namespace Types { export type Id = string; }\nexport namespace Util {\n  export const x = 1;\n}\n",
+    })
+    assert err.message.startswith("src/index.ts:2:8: SyntaxError: a TypeScript namespace holding values is not supported")
 
 
 def test_a_javascript_syntax_error_names_the_file_line_and_column(tmp_path):

@@ -334,7 +334,7 @@ def has_module_syntax(source: str) -> bool:
     if not _CANDIDATE.search(source):
         return False
     before, pending = "", ""
-    for kind, text in _tokens(source):
+    for kind, text, _ in _tokens(source):
         if pending == "export" and text in _EXPORT_NEXT:
             return True
         if pending == "import" and (kind in ("word", "string") or text in ("{", "*")):
@@ -344,8 +344,11 @@ def has_module_syntax(source: str) -> bool:
     return False
 
 
-def _tokens(source: str) -> Iterator[tuple[str, str]]:
-    """Words, strings and punctuators of ``source``; comments, templates and regexes skipped."""
+def _tokens(source: str) -> Iterator[tuple[str, str, int]]:
+    """``(kind, text, offset)`` of the words, strings, numbers and punctuators of ``source``.
+
+    Comments are skipped; a string, template or regex is one token with empty text.
+    """
     last: tuple[str, str] | None = None
     i, n = 0, len(source)
     if source.startswith("#!"):
@@ -356,7 +359,7 @@ def _tokens(source: str) -> Iterator[tuple[str, str]]:
         if m:
             i = m.end()
             continue
-        c = source[i]
+        c, start = source[i], i
         if c in "'\"":
             i = _skip_string(source, i + 1, c)
             last = ("string", "")
@@ -383,7 +386,7 @@ def _tokens(source: str) -> Iterator[tuple[str, str]]:
             text = "?." if source.startswith("?.", i) else c
             last = ("punct", text)
             i += len(text)
-        yield last
+        yield (*last, start)
 
 
 def _regex_allowed(last: tuple[str, str] | None) -> bool:
