@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from dobj.errors import BundleError
 from dobj.runtime import transform
 from dobj.runtime.engine import Engine
@@ -384,7 +383,10 @@ def test_a_corrupt_cache_entry_is_ignored(tmp_path, monkeypatch):
     assert engine.eval("entry.v") == 7
 
 
-@pytest.mark.parametrize("name", ["dobj.runtime.modules", "dobj.runtime.resolve", "dobj.runtime.transform"])
+@pytest.mark.parametrize("name", [
+    "dobj.runtime.modules", "dobj.runtime.resolve", "dobj.runtime.transform", "dobj.runtime.syntax",
+    "dobj.runtime.assets",
+])
 def test_the_docstring_examples_of_the_module_loading_modules_run(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0

@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from dobj.errors import BundleError
 from dobj.runtime.project import Migration, has_module_syntax, is_project, read_project
 

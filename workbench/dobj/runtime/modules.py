@@ -17,14 +17,10 @@ Both hooks catch everything: a Python exception escaping a ``ctypes`` callback, 
 returned without a pending JavaScript exception, kills the process. A failure is thrown
 into JavaScript as an error whose message says what happened, and recorded so that the
 load reports it with the importing file, line and column.
-
->>> _import_position('import a from "./a";\\nimport { b } from "./b.ts";', "./b.ts")
-(2, 19)
 """
 
 from __future__ import annotations
 
-import base64
 import ctypes
 import json
 import re
@@ -37,9 +33,11 @@ import _quickjs
 import quickjs
 
 from ..errors import BundleError
+from .assets import data_module, json_module, text_module
 from .engine import Engine, context_pointers, split_exception
-from .project import Project, has_module_syntax
+from .project import Project
 from .resolve import ResolveError, Resolver, module_kind
+from .syntax import has_module_syntax, import_position
 from .transform import Stripped, TransformError, strip_types
 
 
@@ -67,13 +65,6 @@ _lib.JS_FreeValue.argtypes = [ctypes.c_void_p, _JSValue]
 
 _CJS = re.compile(r"\bmodule\.exports\b|\bexports\.[\w$]+\s*=|\brequire\s*\(")
 _FRAME = re.compile(r"^(?P<head>\s*at (?:.*? \()?)(?P<file>[^()]+?):(?P<line>\d+):(?P<col>\d+)(?P<tail>\)?)\s*$")
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*\Z")
-_RESERVED = frozenset("""
-break case catch class const continue debugger default delete do else enum export extends false
-finally for function if import in instanceof new null return super switch this throw true try
-typeof var void while with yield let static implements interface package private protected public
-await arguments eval
-""".split())
 # Observes the bootstrap module's Promise: its state as JSON text (a flat string).
 _WATCH = """(p) => { const s = { state: "pending" };
   p.then(() => { s.state = "fulfilled"; }, (e) => { s.state = "rejected";
@@ -263,17 +254,16 @@ class ModuleLoader:
             module.stripped = strip_types(module.source, module.name)
             return module.stripped.code
         if module.kind == "text":
-            return f"export default {json.dumps(module.source)};\n"
+            return text_module(module.source)
         if module.kind == "data":
-            encoded = base64.b64encode(module.path.read_bytes()).decode()
-            return _DATA_MODULE.replace("@DATA@", encoded)
-        return _json_module(module)
+            return data_module(module.path.read_bytes())
+        return json_module(module.source)
 
     def _at_import(self, base: bytes, specifier: bytes, text: str) -> str:
         importer = self.modules.get(base.decode(errors="replace"))
         if importer is None or importer.source is None or importer.kind == "builtin":
             return text
-        line, col = _import_position(importer.source, specifier.decode(errors="replace"))
+        line, col = import_position(importer.source, specifier.decode(errors="replace"))
         return f"{importer.name}:{line}:{col}: {text}" if line else f"{importer.name}: {text}"
 
     def _fail(self, ctx, error_class: str, message: str, report: str | None = None) -> None:
@@ -284,7 +274,6 @@ class ModuleLoader:
         self.failures[message] = report or message
         source = f"throw new {error_class}({json.dumps(message)});".encode()
         _lib.JS_Eval(ctx, ctypes.create_string_buffer(source), len(source), b"<dobj>", _JS_EVAL_TYPE_GLOBAL)
-        return None
 
     def _place(self, m: re.Match) -> str | None:
         module = self.modules.get(m["file"])
@@ -309,51 +298,3 @@ class ModuleLoader:
 def _quoted(specifier: bytes | str) -> str:
     text = specifier.decode(errors="replace") if isinstance(specifier, bytes) else specifier
     return json.dumps(text)
-
-
-def _import_position(source: str, specifier: str) -> tuple[int, int]:
-    """Line and column (1-based) of ``specifier``'s quote in an import of ``source``, or (0, 0)."""
-    quoted = re.escape(specifier)
-    pattern = re.compile(r"(?:\bfrom|\bimport)\s*\(?\s*(['\"])" + quoted + r"\1")
-    m = pattern.search(source)
-    if m is None:
-        return 0, 0
-    at = m.start(1)
-    line = source.count("\n", 0, at) + 1
-    return line, at - (source.rfind("\n", 0, at) + 1) + 1
-
-
-def _json_module(module: _Module) -> str:
-    def refuse(constant: str):
-        raise ValueError(f"{constant} is not JSON")
-
-    try:
-        value = json.loads(module.source, parse_constant=refuse)
-    except json.JSONDecodeError as exc:
-        raise TransformError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except ValueError as exc:
-        raise TransformError(f"invalid JSON: {exc}") from None
-    lines = [f"const value = JSON.parse({json.dumps(module.source)});", "export default value;"]
-    if isinstance(value, dict):
-        for key in value:
-            if _IDENTIFIER.match(key) and key not in _RESERVED:
-                lines.append(f"export const {key} = value[{json.dumps(key)}];")
-    return "\n".join(lines) + "\n"
-
-
-# A Data module (wrangler's rule for .bin files): its default export is an ArrayBuffer.
-_DATA_MODULE = """const text = "@DATA@";
-const table = new Uint8Array(128);
-const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
-const size = (text.length / 4) * 3 - (text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0);
-const bytes = new Uint8Array(size);
-for (let i = 0, j = 0; i < text.length; i += 4) {
-  const n = (table[text.charCodeAt(i)] << 18) | (table[text.charCodeAt(i + 1)] << 12)
-    | (table[text.charCodeAt(i + 2)] << 6) | table[text.charCodeAt(i + 3)];
-  if (j < size) bytes[j++] = (n >> 16) & 255;
-  if (j < size) bytes[j++] = (n >> 8) & 255;
-  if (j < size) bytes[j++] = n & 255;
-}
-export default bytes.buffer;
-"""

@@ -24,11 +24,11 @@ Config keys, and what dobj does with each:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BundleError
+from .syntax import has_module_syntax
 
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 ENTRY_SUFFIXES = (".js", ".mjs", ".ts", ".mts")
@@ -284,12 +284,6 @@ def _migrations(section, where: str, unsupported: list[str]) -> tuple[Migration,
         if not isinstance(tag, str) or not tag:
             raise BundleError(f"{where}: {label} has no tag; add \"tag\": \"v{i + 1}\"")
 
-        def names(key: str) -> tuple[str, ...]:
-            value = step.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise BundleError(f"{where}: {label}.{key} must be a list of class names")
-            return tuple(value)
-
         renamed = step.get("renamed_classes", [])
         if not isinstance(renamed, list) or not all(
             isinstance(r, dict) and isinstance(r.get("from"), str) and isinstance(r.get("to"), str) for r in renamed
@@ -298,149 +292,17 @@ def _migrations(section, where: str, unsupported: list[str]) -> tuple[Migration,
         known = {"tag", "new_classes", "new_sqlite_classes", "renamed_classes", "deleted_classes"}
         unsupported += [f"{label}.{key}" for key in step if key not in known]
         steps.append(Migration(
-            tag=tag, new_classes=names("new_classes"), new_sqlite_classes=names("new_sqlite_classes"),
-            renamed_classes=tuple((r["from"], r["to"]) for r in renamed), deleted_classes=names("deleted_classes"),
+            tag=tag,
+            new_classes=_class_names(step, "new_classes", f"{where}: {label}"),
+            new_sqlite_classes=_class_names(step, "new_sqlite_classes", f"{where}: {label}"),
+            renamed_classes=tuple((r["from"], r["to"]) for r in renamed),
+            deleted_classes=_class_names(step, "deleted_classes", f"{where}: {label}"),
         ))
     return tuple(steps)
 
 
-# --- telling ES module syntax from CommonJS, without being fooled by strings and comments ---
-
-_REGEX_AFTER_WORDS = frozenset({
-    "return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do",
-    "else", "yield", "await",
-})
-_EXPORT_NEXT = frozenset({
-    "{", "*", "default", "const", "let", "var", "function", "class", "async", "enum", "type",
-    "interface", "declare", "abstract", "namespace",
-})
-_WORD = re.compile(r"[A-Za-z_$#\u0080-\uffff][\w$\u0080-\uffff]*")
-_NUMBER = re.compile(r"[\w.]+")
-_CANDIDATE = re.compile(r"\b(?:import|export)\b")
-_SPACE = re.compile(r"(?:\s+|//[^\n]*|/\*.*?\*/)+", re.S)
-
-
-def has_module_syntax(source: str) -> bool:
-    """Whether JavaScript ``source`` holds an ``import`` or ``export`` statement.
-
-    Strings, template literals, comments and regular expressions are skipped, and
-    ``import(...)``, ``import.meta`` and ``obj.export`` are not statements.
-
-    >>> has_module_syntax('export class Counter {}')
-    True
-    >>> has_module_syntax('// export default x\\nexports.objects = { s: "import x from y" };')
-    False
-    """
-    if not _CANDIDATE.search(source):
-        return False
-    before, pending = "", ""
-    for kind, text, _ in _tokens(source):
-        if pending == "export" and text in _EXPORT_NEXT:
-            return True
-        if pending == "import" and (kind in ("word", "string") or text in ("{", "*")):
-            return True
-        pending = text if kind == "word" and text in ("import", "export") and before not in (".", "?.") else ""
-        before = text
-    return False
-
-
-def _tokens(source: str) -> Iterator[tuple[str, str, int]]:
-    """``(kind, text, offset)`` of the words, strings, numbers and punctuators of ``source``.
-
-    Comments are skipped; a string, template or regex is one token with empty text.
-    """
-    last: tuple[str, str] | None = None
-    i, n = 0, len(source)
-    if source.startswith("#!"):
-        i = source.find("\n") if "\n" in source else n
-    braces: list[bool] = []  # True where a "${" of a template opened the brace
-    while i < n:
-        m = _SPACE.match(source, i)
-        if m:
-            i = m.end()
-            continue
-        c, start = source[i], i
-        if c in "'\"":
-            i = _skip_string(source, i + 1, c)
-            last = ("string", "")
-        elif c == "`" or (c == "}" and braces and braces[-1]):
-            if c == "}":
-                braces.pop()
-            i = _skip_template(source, i + 1, braces)
-            last = ("string", "")
-        elif c == "/" and _regex_allowed(last):
-            i = _skip_regex(source, i + 1)
-            last = ("regex", "")
-        elif (m := _WORD.match(source, i)) is not None:
-            last = ("word", m.group())
-            i = m.end()
-        elif c.isdigit():
-            m = _NUMBER.match(source, i)
-            last = ("number", m.group())
-            i = m.end()
-        else:
-            if c == "{":
-                braces.append(False)
-            elif c == "}" and braces:
-                braces.pop()
-            text = "?." if source.startswith("?.", i) else c
-            last = ("punct", text)
-            i += len(text)
-        yield (*last, start)
-
-
-def _regex_allowed(last: tuple[str, str] | None) -> bool:
-    if last is None:
-        return True
-    kind, text = last
-    if kind == "word":
-        return text in _REGEX_AFTER_WORDS
-    return kind == "punct" and text not in (")", "]")
-
-
-def _skip_string(source: str, i: int, quote: str) -> int:
-    n = len(source)
-    while i < n:
-        c = source[i]
-        if c == "\\":
-            i += 2
-        elif c == quote or c == "\n":
-            return i + 1
-        else:
-            i += 1
-    return n
-
-
-def _skip_template(source: str, i: int, braces: list[bool]) -> int:
-    n = len(source)
-    while i < n:
-        c = source[i]
-        if c == "\\":
-            i += 2
-        elif c == "`":
-            return i + 1
-        elif c == "$" and source.startswith("${", i):
-            braces.append(True)
-            return i + 2
-        else:
-            i += 1
-    return n
-
-
-def _skip_regex(source: str, i: int) -> int:
-    n, in_class = len(source), False
-    while i < n:
-        c = source[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "\n":
-            return i
-        if c == "[":
-            in_class = True
-        elif c == "]":
-            in_class = False
-        elif c == "/" and not in_class:
-            return i + 1
-        i += 1
-    return n
+def _class_names(step: dict, key: str, label: str) -> tuple[str, ...]:
+    value = step.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BundleError(f"{label}.{key} must be a list of class names")
+    return tuple(value)

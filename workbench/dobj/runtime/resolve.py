@@ -42,12 +42,7 @@ _UNSUPPORTED = {
     ".jsx": "a JSX module, which dobj does not support yet",
 }
 
-NODE_BUILTINS = frozenset("""
-assert async_hooks buffer child_process cluster console constants crypto dgram diagnostics_channel
-dns domain events fs http http2 https inspector module net os path perf_hooks process punycode
-querystring readline repl stream string_decoder sys timers tls trace_events tty url util v8 vm
-wasi worker_threads zlib test sqlite
-""".split())
+NODE_BUILTINS = frozenset(["assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib", "test", "sqlite"])
 
 
 class ResolveError(Exception):
@@ -203,9 +198,9 @@ def _exports_target(exports, subpath: str) -> str | None:
     for key in exports:
         if key.count("*") == 1:
             prefix, suffix = key.split("*")
-            if subpath.startswith(prefix) and subpath.endswith(suffix) and len(subpath) >= len(key) - 1:
-                if best is None or len(prefix) > len(best.split("*")[0]):
-                    best, star = key, subpath[len(prefix): len(subpath) - len(suffix)]
+            matches = subpath.startswith(prefix) and subpath.endswith(suffix) and len(subpath) >= len(key) - 1
+            if matches and (best is None or len(prefix) > len(best.split("*")[0])):
+                best, star = key, subpath[len(prefix): len(subpath) - len(suffix)]
         elif key.endswith("/") and subpath.startswith(key) and best is None:
             best, star = key, None
     if best is None:

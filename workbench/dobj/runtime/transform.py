@@ -31,6 +31,7 @@ import _quickjs
 import quickjs
 
 from ..errors import DobjError
+from .syntax import value_namespace
 
 _VENDOR = Path(__file__).resolve().parent.parent / "vendor" / "sucrase"
 _STACK_SIZE = 1024 * 1024  # sucrase may run nested inside a module load: keep its share small
@@ -41,8 +42,6 @@ _lib = ctypes.CDLL(_quickjs.__file__)
 _lib.JS_UpdateStackTop.restype = None
 _lib.JS_UpdateStackTop.argtypes = [ctypes.c_void_p]
 
-_NAMESPACE = re.compile(r"\b(?:namespace|module)\s+[\w$.]+\s*\{")
-_VALUE_WORDS = frozenset({"const", "let", "var", "function", "class", "enum"})
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 
 
@@ -124,7 +123,7 @@ def _transform(source: str, filename: str) -> Stripped:
     global _context, _runtime, _strip
     from .engine import context_pointers
 
-    where = _value_namespace(source)
+    where = value_namespace(source)
     if where is not None:  # sucrase would drop it silently (sucrase issue #659)
         raise TransformError(
             "a TypeScript namespace holding values is not supported (it would be dropped);"
@@ -153,35 +152,6 @@ def _transform(source: str, filename: str) -> Stripped:
         loc = reply.get("loc") or {}
         raise TransformError(message, loc.get("line"), loc.get("column"))
     return Stripped(reply["code"], reply["mappings"])
-
-
-def _value_namespace(source: str) -> tuple[int, int] | None:
-    """Line and column of a ``namespace``/``module`` block that declares values, if any."""
-    if not _NAMESPACE.search(source):
-        return None
-    from .project import _tokens
-
-    tokens = list(_tokens(source))
-    for i, (kind, text, at) in enumerate(tokens):
-        if kind != "word" or text not in ("namespace", "module") or i + 2 >= len(tokens):
-            continue
-        before = tokens[i - 1][1] if i else ";"
-        if before not in (";", "}", "{", "export") or (i >= 2 and tokens[i - 2][1] == "declare"):
-            continue
-        j = i + 1
-        while j < len(tokens) and (tokens[j][0] == "word" or tokens[j][1] == "."):
-            j += 1
-        if j == i + 1 or j >= len(tokens) or tokens[j][1] != "{":
-            continue
-        depth = 0
-        for kind2, text2, _ in tokens[j:]:
-            depth += {"{": 1, "}": -1}.get(text2, 0) if kind2 == "punct" else 0
-            if depth == 0:
-                break
-            if kind2 == "word" and text2 in _VALUE_WORDS:
-                line = source.count("\n", 0, at) + 1
-                return line, at - (source.rfind("\n", 0, at) + 1) + 1
-    return None
 
 
 def _read_disk(key: str) -> Stripped | None:
