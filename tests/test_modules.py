@@ -344,6 +344,14 @@ def test_module_frames_keep_only_the_projects_frames_with_typescript_columns(tmp
     assert loader.location(stack) == "src/fail.ts:3:26"
 
 
+def test_an_error_in_a_builtin_module_names_the_builtin(tmp_path):
+    write(tmp_path / "project", {"wrangler.json": '{"main": "index.ts"}', "index.ts": "import 'cloudflare:workers';"})
+    loader = ModuleLoader(read_project(tmp_path / "project"), {"cloudflare:workers": "export const a = 1;\nexport const = 2;"})
+    with pytest.raises(BundleError) as err:
+        loader.load_entry(Engine(), "receive")
+    assert err.value.message.startswith("cloudflare:workers:2:14: SyntaxError:")
+
+
 def test_top_level_code_that_never_ends_is_stopped_by_the_budget(tmp_path):
     err = load_error(tmp_path, {"src/index.ts": "while (true) {}"}, budget=0.2)
     assert err.message == "src/index.ts: the top-level code did not finish within the budget"

@@ -171,13 +171,18 @@ class ModuleLoader:
         return "\n".join(out)
 
     def location(self, stack: str) -> str | None:
-        """``file:line:col`` of the first frame in the project's own files (else in a package)."""
+        """``file:line:col`` of the first frame in the project's own files (else a package, a builtin)."""
         places = [(m["file"], self._place(m)) for m in map(_FRAME.match, stack.splitlines()) if m]
         places = [(f, p) for f, p in places if p is not None]
         for file, place in places:
             if "node_modules/" not in file:
                 return place
-        return places[0][1] if places else None
+        if places:
+            return places[0][1]
+        for m in filter(None, map(_FRAME.match, stack.splitlines())):  # a builtin's own error
+            if m["file"] in self.builtins:
+                return f"{m['file']}:{m['line']}:{m['col']}"
+        return None
 
     # --- the two hooks QuickJS calls ---
 
