@@ -1,4 +1,4 @@
-"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``)."""
+"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ BENCHES = {
     "core": "bench.core",
     "http": "bench.http",
     "soak": "bench.soak",
+    "modules": "bench.modules",
 }
 
 
