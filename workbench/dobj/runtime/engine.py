@@ -138,6 +138,22 @@ class Engine:
 
         self.ctx.add_callable(name, safe)
 
+    def install(self, host: dict[str, Callable[..., object]], sources) -> Callable[[str], object]:
+        """Evaluate the runtime's JavaScript ``sources`` with ``host`` functions; returns
+        ``pick``: ``pick("invoke")`` gives a glue function of the runtime.
+
+        The host functions are captured into the runtime's internal object and removed from
+        ``globalThis`` before any user code can run.
+        """
+        for name, fn in host.items():
+            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer"})
+        names = ", ".join(f"{n}: __host_{n}" for n in host)
+        deletes = "".join(f" delete globalThis.__host_{n};" for n in host)
+        internal = self.eval(f"(() => {{ const host = {{{names}}};{deletes} return {{ host, glue: {{}} }}; }})()")
+        for text in sources:
+            self.eval(text)(internal)
+        return self.eval("(internal) => (name) => internal.glue[name]")(internal)
+
     def load(self, host: dict[str, Callable[..., object]], source: str, filename: str):
         """Evaluate the runtime's JavaScript with ``host`` functions and compile a CommonJS bundle.
 
@@ -147,14 +163,7 @@ class Engine:
         functions are captured into the runtime's internal object and removed from
         ``globalThis`` before any bundle code can run.
         """
-        for name, fn in host.items():
-            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer"})
-        names = ", ".join(f"{n}: __host_{n}" for n in host)
-        deletes = "".join(f" delete globalThis.__host_{n};" for n in host)
-        internal = self.eval(f"(() => {{ const host = {{{names}}};{deletes} return {{ host, glue: {{}} }}; }})()")
-        for text in _RUNTIME_SOURCES:
-            self.eval(text)(internal)
-        pick = self.eval("(internal) => (name) => internal.glue[name]")(internal)
+        pick = self.install(host, _RUNTIME_SOURCES)
         self._offset = _BUNDLE_OFFSET
         self._filename = filename
         try:

@@ -1,0 +1,138 @@
+// Cloudflare's classes and bindings: DurableObject, WorkerEntrypoint and RpcTarget (the
+// module "cloudflare:workers"), Durable Object ids, namespaces and stubs (SPEC section 10).
+// Arguments and results of stub calls cross the host as structured-clone text; a thrown
+// error comes back as workerd delivers it for the project's compatibility date.
+(function (internal) {
+  "use strict";
+  const { host, flat, TOKEN, glue, unwrap, serializeText, deserializeText } = internal;
+  const pendingStubs = new Map();    // stub call id -> [resolve, reject]
+  let nextStubCall = 1;
+  let enhancedErrors = false;        // compatibility date 2026-04-21 or later
+
+  class DurableObject {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+  class WorkerEntrypoint {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+  class RpcTarget {}
+  class WorkflowEntrypoint {
+    constructor(ctx, env) { this.ctx = ctx; this.env = env; }
+  }
+
+  class DurableObjectId {
+    #hex;
+    constructor(token, hex, name) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+      this.#hex = hex;
+      if (name !== undefined) this.name = name;
+    }
+    toString() { return this.#hex; }
+    equals(other) { return other instanceof DurableObjectId && other.#hex === this.#hex; }
+  }
+
+  // The identity the host keeps for an id: its name when it was made from one, else its hex.
+  const addressOf = (id) => (id.name !== undefined ? id.name : id.toString());
+
+  function remoteError(info) {
+    let e;
+    if (info.thrown !== undefined) {           // a thrown value that is not an Error
+      if (enhancedErrors) return deserializeText(info.thrown);
+      e = new Error(info.display);
+    } else {
+      const Base = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }[info.name] || Error;
+      const standard = Base !== Error || info.name === "Error";
+      if (enhancedErrors || standard) {
+        e = new Base(info.message);
+        if (!standard) Object.defineProperty(e, "name", { value: info.name, writable: true, enumerable: true, configurable: true });
+        if (enhancedErrors && info.fields !== undefined) Object.assign(e, deserializeText(info.fields));
+        if (enhancedErrors && info.cause !== undefined) e.cause = deserializeText(info.cause);
+      } else {
+        e = new Error(info.name + ": " + info.message);
+      }
+    }
+    if (info.stack) Object.defineProperty(e, "stack", { value: info.stack, writable: true, configurable: true });
+    e.remote = true;
+    return e;
+  }
+
+  function callStub(ns, address, method, args) {
+    let text;
+    try { text = serializeText(args); } catch (e) { return Promise.reject(e); }
+    const id = nextStubCall++;
+    const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
+    const refused = host.stub(id, flat(JSON.stringify([ns, address, method])), text);
+    if (refused) {  // "!" + why
+      pendingStubs.delete(id);
+      try { unwrap(refused); } catch (e) { return Promise.reject(e); }
+    }
+    return promise;
+  }
+
+  function stubFetch(ns, address, input, init) {
+    let request;
+    try { request = input instanceof Request && init === undefined ? input : new Request(input, init); }
+    catch (e) { return Promise.reject(e); }
+    return internal.web.requestToHost(request).then((parts) => callStub(ns, address, "\u0000fetch", parts))
+      .then((text) => internal.web.responseFromHost(text));
+  }
+
+  function makeStub(ns, id) {
+    const address = addressOf(id);
+    const stub = { id, name: id.name };
+    return new Proxy(stub, {
+      get(target, prop) {
+        if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
+        if (prop === "id" || prop === "name") return target[prop];
+        if (prop === "fetch") return (input, init) => stubFetch(ns, address, input, init);
+        return (...args) => callStub(ns, address, prop, args);
+      },
+    });
+  }
+
+  function checkName(name) {
+    if (typeof name !== "string") throw new TypeError("Failed to execute 'idFromName' on 'DurableObjectNamespace': parameter 1 is not of type 'string'.");
+    return name;
+  }
+
+  class DurableObjectNamespace {
+    #ns;
+    constructor(token, ns) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+      this.#ns = ns;
+    }
+    idFromName(name) { return new DurableObjectId(TOKEN, unwrap(host.cfid("name", this.#ns, flat(checkName(name)))), name); }
+    newUniqueId() { return new DurableObjectId(TOKEN, unwrap(host.cfid("unique", this.#ns, ""))); }
+    idFromString(hex) {
+      if (typeof hex !== "string" || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new TypeError("Invalid Durable Object ID: must be 64 hex digits");
+      return new DurableObjectId(TOKEN, unwrap(host.cfid("string", this.#ns, hex.toLowerCase())));
+    }
+    get(id) {
+      if (!(id instanceof DurableObjectId)) throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+      return makeStub(this.#ns, id);
+    }
+    getByName(name) { return this.get(this.idFromName(name)); }
+    jurisdiction() { return this; }
+  }
+
+  // Fill the env every constructor and the Worker receive: vars and namespaces.
+  function makeEnv(env, namespaces, vars) {
+    for (const [key, value] of Object.entries(vars)) env[key] = value;
+    for (const ns of namespaces) env[ns] = new DurableObjectNamespace(TOKEN, ns);
+    return Object.freeze(env);
+  }
+
+  // The host answers a stub call: "R" + result text, or "E" + error info JSON.
+  glue.settleStub = (id, reply) => {
+    const pr = pendingStubs.get(id);
+    if (!pr) return;
+    pendingStubs.delete(id);
+    if (reply.charCodeAt(0) === 82) pr[0](reply.length === 1 ? undefined : (reply.charCodeAt(1) === 0 ? reply.slice(2) : deserializeText(reply.slice(1))));
+    else pr[1](remoteError(JSON.parse(reply.slice(1))));
+  };
+
+  internal.cf = {
+    DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, DurableObjectId, makeEnv,
+    setCompatibility(flags) { enhancedErrors = flags.enhancedErrors; },
+  };
+})

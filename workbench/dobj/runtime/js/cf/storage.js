@@ -1,0 +1,232 @@
+// ctx.storage of Cloudflare-style objects: the async KV API, storage.kv, storage.sql and
+// transactions, over the object's own SQLite database on the host (SPEC section 10).
+// Every call is synchronous underneath, so an awaited storage call resolves in the same
+// job-queue drain: no other event enters the object meanwhile (Cloudflare's input gate).
+// Values are structured clones, stored as the text of internal.serializeText.
+(function (internal) {
+  "use strict";
+  const { host, flat, TOKEN, unwrap, serializeText, deserializeText } = internal;
+
+  const typeError = (message) => new TypeError(message);
+
+  class Backend {
+    constructor(oid, gen, hasAlarm) { this.oid = oid; this.gen = gen; this.hasAlarm = hasAlarm; }
+    call(op, payload) { return unwrap(host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)))); }
+  }
+
+  function keyOf(key) {
+    if (typeof key === "string") return key;
+    if (key === undefined) throw typeError("Failed to execute 'get' on 'DurableObjectStorage': parameter 1 is not of type 'string or Array'.");
+    return String(key);
+  }
+
+  function listOptions(options) {
+    const o = options || {};
+    if (o.start !== undefined && o.startAfter !== undefined) throw typeError("list() cannot be called with both start and startAfter values.");
+    const out = {};
+    for (const k of ["start", "startAfter", "end", "prefix"]) if (o[k] !== undefined) out[k] = String(o[k]);
+    if (o.reverse !== undefined) out.reverse = Boolean(o.reverse);
+    if (o.limit !== undefined) {
+      const limit = Math.trunc(Number(o.limit));
+      if (!(limit > 0)) throw typeError("List limit must be positive.");
+      out.limit = limit;
+    }
+    return out;
+  }
+
+  function alarmTime(when) {
+    let ms = when instanceof Date ? when.getTime() : when;
+    if (typeof ms !== "number") throw typeError("Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'double or Date'.");
+    ms = Math.trunc(ms);
+    if (!(ms > 0)) throw typeError("setAlarm() cannot be called with an alarm time <= 0");
+    return ms;
+  }
+
+  // The calls shared by ctx.storage and a transaction's txn.
+  class StorageCalls {
+    #b; #state;
+    constructor(token, backend, state) {
+      if (token !== TOKEN) throw typeError("Illegal constructor");
+      this.#b = backend; this.#state = state;
+    }
+    #check(what) {
+      if (this.#state.rolledBack) throw new Error("Cannot " + what + "() on rolled back transaction");
+      if (this.#state.done) throw new Error("Cannot " + what + "() on a finished transaction");
+      return this.#b;
+    }
+    get(key, _options) {
+      try {
+        const b = this.#check("get");
+        if (Array.isArray(key)) {
+          const map = new Map();
+          for (const [k, v] of b.call("getMany", key.map(keyOf))) map.set(k, deserializeText(v));
+          return Promise.resolve(map);
+        }
+        const text = b.call("get", keyOf(key));
+        return Promise.resolve(text === null ? undefined : deserializeText(text));
+      } catch (e) { return Promise.reject(e); }
+    }
+    put(key, value, _options) {
+      try {
+        const b = this.#check("put");
+        if (key !== null && typeof key === "object" && !Array.isArray(key)) {
+          const pairs = [];
+          for (const [k, v] of Object.entries(key)) if (v !== undefined) pairs.push([k, serializeText(v)]);
+          b.call("putMany", pairs);
+        } else {
+          if (value === undefined) throw typeError("put() called with undefined value.");
+          b.call("put", [keyOf(key), serializeText(value)]);
+        }
+        return Promise.resolve();
+      } catch (e) { return Promise.reject(e); }
+    }
+    delete(key, _options) {
+      try {
+        const b = this.#check("delete");
+        return Promise.resolve(Array.isArray(key) ? b.call("deleteMany", key.map(keyOf)) : b.call("delete", keyOf(key)));
+      } catch (e) { return Promise.reject(e); }
+    }
+    list(options) {
+      try {
+        const map = new Map();
+        for (const [k, v] of this.#check("list").call("list", listOptions(options))) map.set(k, deserializeText(v));
+        return Promise.resolve(map);
+      } catch (e) { return Promise.reject(e); }
+    }
+    getAlarm(_options) {
+      try { return Promise.resolve(this.#check("getAlarm").call("getAlarm", null)); } catch (e) { return Promise.reject(e); }
+    }
+    setAlarm(when, _options) {
+      try {
+        const b = this.#check("setAlarm");
+        const ms = alarmTime(when);
+        if (!b.hasAlarm()) throw typeError("Your Durable Object class must have an alarm() handler in order to call setAlarm()");
+        b.call("setAlarm", ms);
+        return Promise.resolve();
+      } catch (e) { return Promise.reject(e); }
+    }
+    deleteAlarm(_options) {
+      try { this.#check("deleteAlarm").call("deleteAlarm", null); return Promise.resolve(); } catch (e) { return Promise.reject(e); }
+    }
+  }
+
+  class DurableObjectTransaction extends StorageCalls {
+    #state;
+    constructor(token, backend, state) { super(token, backend, state); this.#state = state; }
+    rollback() {
+      if (this.#state.rolledBack) return;
+      this.#state.backend.call("rollback", this.#state.savepoint);
+      this.#state.rolledBack = true;
+    }
+    deleteAll() { return Promise.reject(new Error("Cannot call deleteAll() within a transaction")); }
+  }
+
+  class SqlCursor {
+    #columns; #rows; #at = 0; #read; #written;
+    constructor(token, result) {
+      if (token !== TOKEN) throw typeError("Illegal constructor");
+      [this.#columns, this.#rows, this.#read, this.#written] = result;
+    }
+    get columnNames() { return this.#columns.slice(); }
+    get rowsRead() { return this.#read; }
+    get rowsWritten() { return this.#written; }
+    #object(row) {
+      const o = {};
+      this.#columns.forEach((c, i) => { o[c] = internal.cf.sqlValue(row[i]); });
+      return o;
+    }
+    next() {
+      if (this.#at >= this.#rows.length) return { done: true, value: undefined };
+      return { done: false, value: this.#object(this.#rows[this.#at++]) };
+    }
+    toArray() { const out = []; for (let r = this.next(); !r.done; r = this.next()) out.push(r.value); return out; }
+    one() {
+      const rest = this.#rows.length - this.#at;
+      if (rest === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
+      if (rest > 1) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
+      return this.next().value;
+    }
+    raw() {
+      const cursor = this;
+      const rows = this.#rows;
+      const iterator = {
+        next() {
+          if (cursor.#at >= rows.length) return { done: true, value: undefined };
+          return { done: false, value: rows[cursor.#at++].map(internal.cf.sqlValue) };
+        },
+        toArray() { const out = []; for (let r = iterator.next(); !r.done; r = iterator.next()) out.push(r.value); return out; },
+        [Symbol.iterator]() { return iterator; },
+      };
+      return iterator;
+    }
+    [Symbol.iterator]() { return { next: () => this.next(), [Symbol.iterator]() { return this; } }; }
+  }
+
+  class SqlStorage {
+    #b;
+    constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#b = backend; }
+    exec(query, ...bindings) {
+      return new SqlCursor(TOKEN, this.#b.call("sql", [String(query), bindings.map(internal.cf.sqlBinding)]));
+    }
+    get databaseSize() { return this.#b.call("size", null); }
+  }
+
+  class SyncKvStorage {
+    #b;
+    constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#b = backend; }
+    get(key) { const t = this.#b.call("get", String(key)); return t === null ? undefined : deserializeText(t); }
+    put(key, value) { this.#b.call("put", [String(key), serializeText(value)]); }
+    delete(key) { return this.#b.call("delete", String(key)); }
+    list(options) {
+      const pairs = this.#b.call("list", listOptions(options));
+      let i = 0;
+      const it = {
+        next() { return i < pairs.length ? { done: false, value: [pairs[i][0], deserializeText(pairs[i++][1])] } : { done: true, value: undefined }; },
+        [Symbol.iterator]() { return it; },
+        [Symbol.toStringTag]: "ListIterator",
+      };
+      return it;
+    }
+  }
+
+  class DurableObjectStorage extends StorageCalls {
+    #b; #kv; #sql;
+    constructor(token, backend) {
+      super(token, backend, { done: false, rolledBack: false });
+      this.#b = backend;
+      this.#kv = new SyncKvStorage(TOKEN, backend);
+      this.#sql = new SqlStorage(TOKEN, backend);
+    }
+    get kv() { return this.#kv; }
+    get sql() { return this.#sql; }
+    deleteAll(_options) {
+      try { this.#b.call("deleteAll", null); return Promise.resolve(); } catch (e) { return Promise.reject(e); }
+    }
+    sync() { return Promise.resolve(); }
+    transactionSync(fn) {
+      const b = this.#b;
+      const savepoint = b.call("begin", null);
+      let result;
+      try { result = fn(); } catch (e) { b.call("rollback", savepoint); throw e; }
+      b.call("commit", savepoint);
+      return result;
+    }
+    async transaction(fn) {
+      const b = this.#b;
+      const state = { backend: b, savepoint: b.call("begin", null), done: false, rolledBack: false };
+      const txn = new DurableObjectTransaction(TOKEN, b, state);
+      try {
+        const result = await fn(txn);
+        if (!state.rolledBack) b.call("commit", state.savepoint);
+        return result;
+      } catch (e) {
+        if (!state.rolledBack) b.call("rollback", state.savepoint);
+        throw e;
+      } finally {
+        state.done = true;
+      }
+    }
+  }
+
+  internal.cf.makeStorage = (oid, gen, hasAlarm) => new DurableObjectStorage(TOKEN, new Backend(oid, gen, hasAlarm));
+})
