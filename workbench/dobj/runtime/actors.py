@@ -83,7 +83,7 @@ class Turn:
 class Actor:
     """One object identity and its (possibly absent) live instance."""
 
-    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers")
+    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers", "named")
 
     def __init__(self, namespace: str, name: str, oid: int) -> None:
         self.namespace, self.name, self.oid = namespace, name, oid
@@ -92,6 +92,7 @@ class Actor:
         self.live = False
         self.running: Event | None = None
         self.timers: set[int] = set()
+        self.named = True  # False: reached only by the hex digits of an id (no ctx.id.name)
 
     @property
     def path(self) -> str:

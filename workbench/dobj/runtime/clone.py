@@ -197,3 +197,21 @@ def encode(value: Any) -> list:
 
     add(value)
     return records
+
+
+def json_text(text: str) -> str:
+    """Clone text as JSON text, for HTTP answers: dates as ISO-8601, sets as arrays, bytes
+    as base64, maps with other than string keys as arrays of pairs, undefined as null."""
+    return json.dumps(decode_text(text), default=_jsonable, separators=(",", ":"), ensure_ascii=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (ErrorValue, RegExpValue)):
+        return vars(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

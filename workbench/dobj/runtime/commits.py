@@ -24,8 +24,8 @@ class CommitPoint:
     >>> loop.close(); point.store.close()
     """
 
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop) -> None:
-        self.store, self.loop = store, loop
+    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, objects=None) -> None:
+        self.store, self.loop, self.objects = store, loop, objects
         self.inflight = 0  # events between taking their turn and their commit
         self._waiters: list[asyncio.Future] | None = None
 
@@ -36,7 +36,7 @@ class CommitPoint:
         round, so that every event finishing in that round shares it.
         """
         if self._waiters is None and self.inflight <= 1 and not self.loop.is_running():
-            self.store.commit()
+            self.commit()
             return
         if self._waiters is None:
             self._waiters = []
@@ -45,10 +45,21 @@ class CommitPoint:
         self._waiters.append(future)
         await future
 
+    @property
+    def dirty(self) -> bool:
+        """True when some write is not committed yet."""
+        return self.store.dirty or (self.objects is not None and self.objects.dirty)
+
+    def commit(self) -> None:
+        """Commit the objects' own databases (Workers projects), then the store."""
+        if self.objects is not None:
+            self.objects.commit()
+        self.store.commit()
+
     def _flush(self) -> None:
         waiters, self._waiters = self._waiters or [], None
         try:
-            self.store.commit()
+            self.commit()
         except StorageError as err:
             for f in waiters:
                 if not f.done():

@@ -23,10 +23,13 @@ from ..errors import UnknownNamespace, did_you_mean
 from . import bundle as bundles
 from .actors import Actor, check_name, object_hex
 from .clock import ManualClock, RealClock
+from .cloudflare import CloudflareCalls
+from .clone import json_text
 from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
-from .loading import load_bundle
+from .loading import LoadedProject, load_bundle, load_project
+from .project import is_project
 from .limits import check_key
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
@@ -39,7 +42,7 @@ _OBJECT_PROTOTYPE = frozenset(
 )
 
 
-class Core(EventRun, Timekeeping, HostCalls):
+class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
     """All runtime state; every method runs on the runtime's loop thread."""
 
     def __init__(
@@ -77,15 +80,25 @@ class Core(EventRun, Timekeeping, HostCalls):
         self._expecting: set[int] = set()  # pids whose handler call is in progress
         self._waiting: dict[int, asyncio.Future] = {}
         self._pid_of: dict[int, int] = {}  # event id -> pid it waits on
+        self._waiting_events: dict[int, Event] = {}  # event id -> event, while it waits
         self._wakeup: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         # Told the seconds until the next due alarm or timer whenever that changes (real
         # clock): whoever keeps time while the loop is not running listens here.
         self.on_schedule = None
         self.closed = False
+        self.cf = is_project(self.path)  # a Workers project rather than a CommonJS bundle
+        self.loaded: LoadedProject | None = None
+        self.warnings: list[str] = []
+        self._hexes: dict[tuple[str, str], str] | None = None
         self.engine, self.glue, self.classes = self._load_bundle()
         self.store = Store(data, durability=durability)
-        self.commits = CommitPoint(self.store, loop)
+        self.objects = None
+        if self.cf:
+            from .objectstore import ObjectStore
+
+            self.objects = ObjectStore(self.store.data_dir, durability=durability)
+        self.commits = CommitPoint(self.store, loop, self.objects)
         for oid, due_ms, _retry in self.store.all_alarms():
             self.schedule.add("alarm", oid, due_ms)
 
@@ -100,6 +113,12 @@ class Core(EventRun, Timekeeping, HostCalls):
             "settle": self._host_settle,
             "idOf": lambda names: object_hex(*json.loads(names)),
         }
+        if self.cf:
+            host.update(cfs=self._host_cfs, cfid=self._host_cfid)
+            engine, glue, classes, self.loaded = load_project(
+                self.path, memory_limit=self.memory_limit, budget=self.budget, host=host)
+            self.warnings = self.loaded.warnings
+            return engine, glue, classes
         return load_bundle(self.path, manifest=self.manifest_path, memory_limit=self.memory_limit,
                            budget=self.budget, host=host)
 
@@ -109,11 +128,11 @@ class Core(EventRun, Timekeeping, HostCalls):
         The old bundle keeps running if the new one fails to load.
         """
         engine, glue, classes = self._load_bundle()
+        for event in list(self._waiting_events.values()):  # on a timer, a stub call, a Promise
+            self._fail_waiting(event, ExecutionError(
+                f"{event.describe()} was stopped: the bundle was reloaded while it waited"
+                " (writes it made before are kept)"))
         for actor in self.actors.values():
-            if actor.running is not None:  # waiting on a timer, a stub call, a Promise
-                self._fail_waiting(actor.running, ExecutionError(
-                    f"{actor.running.describe()} was stopped: the bundle was reloaded while it"
-                    " waited (writes it made before are kept)"))
             self._discard(actor)
         self.engine, self.glue, self.classes = engine, glue, classes
         self._resync_alarms()  # alarms skipped while their namespace was gone fire now
@@ -141,6 +160,8 @@ class Core(EventRun, Timekeeping, HostCalls):
     def _discard(self, actor: Actor) -> None:
         """Drop the instance: its storage handle and timers stop working at once."""
         actor.gen += 1
+        if actor.oid < 0:
+            return  # the Worker: no instance to drop
         if actor.live:
             self.glue["drop"](actor.oid)
         actor.live = False
@@ -173,6 +194,8 @@ class Core(EventRun, Timekeeping, HostCalls):
         actor = self.actor(namespace, name)
         if not isinstance(method, str) or not method or method in _OBJECT_PROTOTYPE:
             raise MethodNotFound(f"{method!r} cannot be called over RPC; call one of the class's own methods")
+        if self.cf:  # the trace shows the arguments as JSON, not as clone records
+            args_text = json_text(args_text)
         return actor, self.new_event(actor, "rpc", method, args_text, parent)
 
     async def fetch(self, namespace: str, name: str, request: dict) -> dict:
@@ -246,6 +269,8 @@ class Core(EventRun, Timekeeping, HostCalls):
             self._wakeup.cancel()
         for task in list(self._tasks):
             task.cancel()
+        if self.objects is not None:
+            self.objects.close()
         self.store.close()
 
     def next_due(self) -> float | None:

@@ -91,12 +91,15 @@ class EventRun:
             methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
             methods = [m for m in methods if m not in HANDLERS]
             raise method_not_found(event, self.classes[event.namespace].export, methods)
-        raise script_error(json.loads(reply[1:]), self.engine, self.memory_limit)
+        err = script_error(json.loads(reply[1:]), self.engine, self.memory_limit)
+        if self.cf:
+            err.js_info = reply[1:]  # what a calling object rebuilds the error from
+        raise err
 
     # -- events -------------------------------------------------------------------------
     def new_event(self, actor: Actor, kind: str, method: str, args: str, parent: Event | None = None) -> Event:
         return Event(next(self._event_ids), actor.namespace, actor.name, kind, method, args,
-                     at_ms=self.clock.now_ms(), parent=parent, oid=actor.oid)
+                     at_ms=self.clock.now_ms(), parent=parent, oid=actor.oid, clone=self.cf)
 
     async def run(self, actor: Actor, event: Event, body):
         """Run ``body(event)`` as an event of ``actor``: serialized, budgeted, committed."""
@@ -111,9 +114,10 @@ class EventRun:
         finally:
             # The object's next event may start now; this one's result still waits for
             # the commit, which then holds the writes of both if they share it.
-            actor.lock.release()
+            if not event.released:
+                actor.lock.release()
             try:
-                if self.store.dirty:
+                if commits.dirty:
                     await commits.reached()
             finally:
                 commits.inflight -= 1
@@ -143,9 +147,11 @@ class EventRun:
             actor.running = None
 
     def _construct(self, actor: Actor, event: Event) -> None:
-        hexid = object_hex(actor.namespace, actor.name)
+        name, hexid = actor.name, object_hex(actor.namespace, actor.name)
+        if not actor.named:  # reached by an id without a name: the name is its hex digits
+            name, hexid = "", actor.name
         reply = self._enter(event, self.glue["construct"], actor.oid, actor.gen,
-                            actor.namespace, actor.name, hexid)
+                            actor.namespace, name, hexid)
         if reply:
             try:
                 self._decode(event, reply)
@@ -169,6 +175,11 @@ class EventRun:
                 return self._decode(event, reply)
             text = self._settled.pop(pid, None)
             if text is None:
+                if self.cf and not event.released:
+                    # Cloudflare's input gate opens while an event waits on anything but
+                    # storage (storage calls settle before this point): others may enter.
+                    event.released = True
+                    self.actors[(event.namespace, event.name)].lock.release()
                 text = await self._wait_settled(event, pid)
             return self._decode(event, text)
         finally:
@@ -183,6 +194,7 @@ class EventRun:
         future = self.loop.create_future()
         self._waiting[pid] = future
         self._pid_of[event.id] = pid
+        self._waiting_events[event.id] = event
         expiry = None
         if event.deadline != float("inf"):
             expiry = self.loop.call_later(max(event.deadline - time.monotonic(), 0.0), self._expire,
@@ -194,6 +206,7 @@ class EventRun:
                 expiry.cancel()
             self._waiting.pop(pid, None)
             self._pid_of.pop(event.id, None)
+            self._waiting_events.pop(event.id, None)
 
     def _expire(self, future: asyncio.Future, event: Event) -> None:
         if not future.done():

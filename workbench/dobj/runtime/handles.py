@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadRequest
 from .clock import format_ms, parse_duration, parse_instant
+from .clone import decode_text, encode_text, json_text
 from .limits import check_key, value_json
 from .trace import Event
 
@@ -135,7 +136,10 @@ class ObjectHandle:
         return object_hex(self.namespace, self.name)
 
     def call(self, method: str, *args: Any) -> Any:
-        """Call an RPC method; returns its (awaited) result, decoded from JSON."""
+        """Call an RPC method; returns its (awaited) result, decoded from JSON (a structured
+        clone in a Workers project: Map -> dict, Set -> set, Date -> datetime, ...)."""
+        if self._rt._core.cf:
+            return decode_text(self._rt._run(self._core_rpc, method, encode_text(list(args))))
         return _loads(self._rt._run(self._core_rpc, method, _args_json(args)))
 
     def call_event(self, method: str, *args: Any) -> Event:
@@ -147,9 +151,12 @@ class ObjectHandle:
         >>> event.result, event.console                    # doctest: +SKIP
         (3, [])
         """
-        return self._rt._run(self._rt._core.rpc_event, self.namespace, self.name, method, _args_json(args))
+        args_text = encode_text(list(args)) if self._rt._core.cf else _args_json(args)
+        return self._rt._run(self._rt._core.rpc_event, self.namespace, self.name, method, args_text)
 
     async def acall(self, method: str, *args: Any) -> Any:
+        if self._rt._core.cf:
+            return decode_text(await self._rt._arun(self._core_rpc, method, encode_text(list(args))))
         return _loads(await self._rt._arun(self._core_rpc, method, _args_json(args)))
 
     async def acall_json(self, method: str, args_json: str) -> str:
@@ -158,6 +165,9 @@ class ObjectHandle:
         >>> await counter.acall_json("increment", "[3]")   # doctest: +SKIP
         '3'
         """
+        if self._rt._core.cf:
+            args = json.loads(args_json)
+            return json_text(await self._rt._arun(self._core_rpc, method, encode_text(args)))
         return await self._rt._arun(self._core_rpc, method, args_json)
 
     def _core_rpc(self, method: str, args_text: str):
@@ -171,14 +181,32 @@ class ObjectHandle:
         ``url`` is what ``req.url`` shows (by default a gateway URL for this object); a
         caller that has the raw query string apart passes it as ``query``.
         """
+        if self._rt._core.cf:
+            return self._rt._run(self._cf_fetch, self._parts(path, method, headers, body, url, query))
         request = self._request(path, method, headers, body, url, query)
         return Response.from_reply(self._rt._run(self._core_fetch, request))
 
     async def afetch(self, path: str = "/", *, method: str = "GET",
                      headers: dict[str, str] | None = None, body: bytes | str | None = None,
                      url: str | None = None, query: str | None = None) -> Response:
+        if self._rt._core.cf:
+            return await self._rt._arun(self._cf_fetch, self._parts(path, method, headers, body, url, query))
         request = self._request(path, method, headers, body, url, query)
         return Response.from_reply(await self._rt._arun(self._core_fetch, request))
+
+    async def _cf_fetch(self, parts: str) -> Response:
+        from .cloudflare import response_from_text
+
+        return response_from_text(await self._rt._core.cf_fetch(self.namespace, self.name, parts))
+
+    def _parts(self, path: str, method: str, headers, body, url: str | None, query: str | None) -> str:
+        from .cloudflare import request_parts
+
+        if not path.startswith("/"):
+            path = "/" + path
+        url = url or f"http://{self.name}.{self.namespace.lower()}.do{path}" + (f"?{query}" if query else "")
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        return request_parts(method.upper(), url, list((headers or {}).items()), data)
 
     def _core_fetch(self, request: dict):
         return self._rt._core.fetch(self.namespace, self.name, request)

@@ -97,6 +97,10 @@ class HostCalls:
         caller = self.current
         if caller is None:
             raise BadRequest("stub calls can only be made while handling an event")
+        if self.cf:  # the callee may be the caller itself: its gate opens while the caller waits
+            name = self.address(namespace, name).name
+            self._start(self._stub_call(caller, call_id, namespace, name, method, args_text))
+            return ""
         target = self.actor(namespace, name)
         chain, link = [], caller
         while link is not None:
@@ -108,19 +112,23 @@ class HostCalls:
                     " to finish; call the method directly (this.method()) or restructure the calls"
                 )
             link = link.parent
-        task = self.loop.create_task(self._stub_call(caller, call_id, namespace, name, method, args_text))
+        self._start(self._stub_call(caller, call_id, namespace, name, method, args_text))
+        return ""
+
+    def _start(self, coro) -> None:
+        task = self.loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return ""
 
     async def _stub_call(self, caller: Event, call_id: int, namespace: str, name: str,
                          method: str, args_text: str) -> None:
         try:
-            reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller)
+            if method == "\x00fetch":  # stub.fetch(): "S" + the response as responseToHost wrote it
+                reply = "S" + await self.cf_fetch(namespace, name, args_text, parent=caller)
+            else:
+                reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller)
         except DobjError as err:
-            reply = "E" + json.dumps({"code": err.code, "message": err.message, "name": err.js_name or "Error"})
-        if caller.done or self.closed:
-            return
-        actor = self.actors[(caller.namespace, caller.name)]
-        if actor.running is caller:
+            info = getattr(err, "js_info", None)
+            reply = "E" + (info or json.dumps({"code": err.code, "message": err.message, "name": err.js_name or "Error"}))
+        if not caller.done and not self.closed:  # else the caller gave up (timeout, reload)
             self._enter(caller, self.glue["settleStub"], call_id, reply)

@@ -26,7 +26,7 @@ from .clock import format_ms, parse_duration
 from .core import Core
 from .driving import Timekeeper, loop_running_here, resume, start_thread, step
 from .engine import DEFAULT_MEMORY_LIMIT
-from .handles import Clock, ObjectHandle
+from .handles import Clock, ObjectHandle, Response
 from .trace import Event
 
 
@@ -193,6 +193,33 @@ class Runtime:
     @property
     def data_dir(self) -> Path | None:
         return self._core.store.data_dir
+
+    def fetch(self, path: str = "/", *, method: str = "GET", headers: dict[str, str] | None = None,
+              body: bytes | str | None = None, origin: str = "http://localhost") -> Response:
+        """Send a request to the project's Worker (its default export's ``fetch``), as
+        ``wrangler dev`` would: ``rt.fetch("/counter/a/increment", method="POST")``."""
+        return self._run(self._worker_fetch, self._worker_parts(path, method, headers, body, origin))
+
+    async def afetch(self, path: str = "/", *, method: str = "GET", headers: dict[str, str] | None = None,
+                     body: bytes | str | None = None, origin: str = "http://localhost") -> Response:
+        return await self._arun(self._worker_fetch, self._worker_parts(path, method, headers, body, origin))
+
+    def _worker_parts(self, path, method, headers, body, origin) -> str:
+        from .cloudflare import request_parts
+
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        pairs = [(k.lower(), v) for k, v in (headers or {}).items()]
+        return request_parts(method.upper(), origin + (path if path.startswith("/") else "/" + path), pairs, data)
+
+    async def _worker_fetch(self, parts: str) -> Response:
+        from .cloudflare import response_from_text
+
+        return response_from_text(await self._core.worker_fetch(parts))
+
+    @property
+    def warnings(self) -> list[str]:
+        """What loading noticed and ignored (config keys dobj does not support)."""
+        return list(self._core.warnings)
 
     def objects(self) -> list[tuple[str, str]]:
         """Every object that is live or has storage, as (namespace, name)."""

@@ -159,6 +159,10 @@ class Store:
             oid = self._ids[key] = row[0]
         return oid
 
+    def objects(self) -> list[tuple[str, str]]:
+        """Every (namespace, name) the store has a row for."""
+        return [tuple(r) for r in self.db.execute("SELECT namespace, name FROM objects")]
+
     def objects_with_data(self) -> list[tuple[str, str]]:
         """Every (namespace, name) that has at least one key or an alarm."""
         rows = self.db.execute(

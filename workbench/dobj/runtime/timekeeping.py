@@ -170,7 +170,7 @@ class Timekeeping:
         actor.timers.discard(tid)
         if actor.gen != gen:
             return None
-        if owner is not None and actor.running is owner:
+        if owner is not None and not owner.done:
             # The event that set the timer is still running: the callback is part of it.
             event = self.new_event(actor, "timer", "setTimeout", json.dumps([tid]), parent=owner)
             event.started = time.perf_counter()

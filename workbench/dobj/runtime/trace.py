@@ -12,6 +12,7 @@ are kept, newest last, in a bounded :class:`Trace` that the front ends read.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections import deque
@@ -46,6 +47,8 @@ class Event:
     console: list[tuple[str, str]] = field(default_factory=list)
     deadline: float = float("inf")
     done: bool = False
+    released: bool = False  # it let other events of its object in while it waited (gates)
+    clone: bool = False  # raw_result is structured-clone text (Cloudflare projects), not JSON
 
     @property
     def object(self) -> str:
@@ -64,7 +67,15 @@ class Event:
     def result(self) -> Any:
         """The event's result as a Python value (None for an error)."""
         raw = self.raw_result
-        return json.loads(raw) if isinstance(raw, str) else raw
+        if isinstance(raw, str):
+            if self.kind == "fetch":  # a Response as a Workers project's runtime wrote it
+                return _response(raw)
+            if self.clone:
+                from .clone import decode_text
+
+                return decode_text(raw)
+            return json.loads(raw)
+        return raw
 
     def describe(self) -> str:
         """``COUNTER/global rpc increment([3])`` style one-line summary."""
@@ -93,6 +104,14 @@ class Event:
             f"-> {json.dumps(self.result)[:60]}" if self.error is None else f"!! {self.error.code}"
         )
         return f"<Event {self.id} {self.describe()} {outcome}>"
+
+
+def _response(text: str) -> dict:
+    """``{status, headers, body}`` of a response text (see ``responseToHost`` in js/web)."""
+    head, _, rest = text.partition("\n")
+    status, _, pairs, _ = json.loads(head)
+    body = rest[1:] if rest[:1] == "t" else base64.b64decode(rest[1:]).decode("latin-1") if rest[:1] == "b" else ""
+    return {"status": status, "headers": dict(pairs), "body": body}
 
 
 class Trace:

@@ -56,9 +56,9 @@
     return e;
   }
 
-  function callStub(ns, address, method, args) {
+  function callStub(ns, address, method, args, raw = false) {
     let text;
-    try { text = serializeText(args); } catch (e) { return Promise.reject(e); }
+    try { text = raw ? args : serializeText(args); } catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
     const refused = host.stub(id, flat(JSON.stringify([ns, address, method])), text);
@@ -73,7 +73,7 @@
     let request;
     try { request = input instanceof Request && init === undefined ? input : new Request(input, init); }
     catch (e) { return Promise.reject(e); }
-    return internal.web.requestToHost(request).then((parts) => callStub(ns, address, "\u0000fetch", parts))
+    return internal.web.requestToHost(request).then((parts) => callStub(ns, address, "\u0000fetch", parts, true))
       .then((text) => internal.web.responseFromHost(text));
   }
 
@@ -127,7 +127,9 @@
     const pr = pendingStubs.get(id);
     if (!pr) return;
     pendingStubs.delete(id);
-    if (reply.charCodeAt(0) === 82) pr[0](reply.length === 1 ? undefined : (reply.charCodeAt(1) === 0 ? reply.slice(2) : deserializeText(reply.slice(1))));
+    const kind = reply[0];
+    if (kind === "R") pr[0](deserializeText(reply.slice(1)));
+    else if (kind === "S") pr[0](reply.slice(1));  // stub.fetch: the response's text
     else pr[1](remoteError(JSON.parse(reply.slice(1))));
   };
 

@@ -1,0 +1,187 @@
+"""The Cloudflare dialect's part of the core: ids, storage calls, fetch and the Worker.
+
+:class:`CloudflareCalls` is part of :class:`~dobj.runtime.core.Core` (used when the loaded
+code is a Workers project, ``core.cf``). Objects are addressed by name, or by the 64 hex
+digits of an id that has none (``newUniqueId``, ``idFromString`` of an id not made from a
+known name). Each object's storage is its own SQLite database (:mod:`.objectstore`); its
+alarm lives with the other alarms in the core's store, so one schedule serves both dialects.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+
+from ..errors import BadRequest, StorageError
+from .actors import Actor, object_hex
+from .handles import Response
+from .trace import ALARM_WRITE, Event
+
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class _Open:
+    """The turn of the Worker: its requests never wait for each other."""
+
+    __slots__ = ()
+    busy = False
+
+    def take_now(self) -> bool:
+        return True
+
+    async def take(self, loop) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
+
+
+def request_parts(method: str, url: str, headers: list[tuple[str, str]], body: bytes | None) -> str:
+    """A request as the runtime's JavaScript takes it (``requestFromHost``)."""
+    encoded = None if body is None or (not body and method in ("GET", "HEAD")) else base64.b64encode(body).decode()
+    return json.dumps([method, url, json.dumps(headers), encoded])
+
+
+def response_from_text(text: str) -> Response:
+    """A :class:`Response` from what ``responseToHost`` wrote."""
+    head, _, rest = text.partition("\n")
+    status, _status_text, pairs, _web_socket = json.loads(head)
+    kind, body = rest[:1], rest[1:]
+    data = b"" if kind == "n" else body.encode("utf-8") if kind == "t" else base64.b64decode(body)
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        headers[name] = f"{headers[name]}, {value}" if name in headers and name != "set-cookie" else value
+    return Response(status, headers, data)
+
+
+class CloudflareCalls:
+    """Host functions and event kinds of Workers projects (a mixin of the core)."""
+
+    def _worker(self) -> Actor:
+        actor = self.actors.get(("", "(worker)"))
+        if actor is None:
+            actor = self.actors[("", "(worker)")] = self.by_oid[-1] = Actor("", "(worker)", -1)
+            actor.lock = _Open()
+            actor.live = True  # nothing to construct
+        return actor
+
+    # -- addresses and ids ---------------------------------------------------------------
+    def address(self, namespace: str, address: str) -> Actor:
+        """The actor a stub reaches: by name, or by the hex digits of an id."""
+        if _HEX.fullmatch(address):
+            name = self._named_hex().get((namespace, address))
+            if name is not None:
+                return self.actor(namespace, name)
+            actor = self.actor(namespace, address)
+            actor.named = False
+            return actor
+        return self.actor(namespace, address)
+
+    def _named_hex(self) -> dict[tuple[str, str], str]:
+        """(namespace, hex id) -> name for every object known by name (computed once)."""
+        if self._hexes is None:
+            self._hexes = {(ns, object_hex(ns, name)): name for ns, name in self.store.objects()}
+        return self._hexes
+
+    def _host_cfid(self, op: str, namespace: str, arg: str) -> str:
+        if op == "name":
+            hexid = object_hex(namespace, arg)
+            if self._hexes is not None:
+                self._hexes[(namespace, hexid)] = arg
+            return json.dumps(hexid)
+        if op == "unique":
+            return json.dumps(os.urandom(32).hex())
+        return json.dumps(arg)
+
+    # -- storage -------------------------------------------------------------------------
+    def _host_cfs(self, op: str, oid: int, gen: int, payload: str) -> str:
+        event = self.current
+        actor = self.by_oid.get(oid)
+        if event is None or event.oid != oid or event.done or actor is None:
+            raise StorageError("storage can only be used by an event of its own object")
+        if actor.gen != gen:
+            raise StorageError("this instance was discarded (after a timeout, evict or reload);"
+                               " its storage is closed and nothing it writes is kept")
+        arg = json.loads(payload)
+        if op in ("getAlarm", "setAlarm", "deleteAlarm"):
+            return self._cf_alarm(op, actor, event, arg)
+        db = self.objects.database(actor.namespace, object_hex(actor.namespace, actor.name) if actor.named else actor.name)
+        if op == "get":
+            return json.dumps(db.get(arg))
+        if op == "getMany":
+            return json.dumps(db.get_many(arg))
+        if op in ("put", "putMany", "delete", "deleteMany", "deleteAll"):
+            if op == "put":
+                db.put(*arg)
+                event.written.append(arg[0])
+                return "null"
+            if op == "putMany":
+                db.put_many(arg)
+                event.written.extend(k for k, _ in arg)
+                return "null"
+            if op == "deleteAll":
+                db.delete_all()
+                self._cf_alarm("deleteAlarm", actor, event, None)
+                event.written.append("*")
+                return "null"
+            found = db.delete(arg) if op == "delete" else db.delete_many(arg)
+            event.written.extend([arg] if op == "delete" else arg)
+            return json.dumps(found)
+        if op == "list":
+            return json.dumps(db.list(start=arg.get("start"), start_after=arg.get("startAfter"),
+                                      end=arg.get("end"), prefix=arg.get("prefix"),
+                                      reverse=arg.get("reverse", False), limit=arg.get("limit")))
+        if op == "sql":
+            result = db.exec(arg[0], arg[1])
+            if result.rows_written:
+                event.written.append("(sql)")
+            return json.dumps([result.columns, result.rows, result.rows_read, result.rows_written])
+        if op == "size":
+            return json.dumps(db.size)
+        if op == "begin":
+            return json.dumps(db.savepoint())
+        if op == "commit":
+            db.release(arg)
+            return "null"
+        if op == "rollback":
+            db.rollback_to(arg)
+            self._resync_alarm(oid)
+            return "null"
+        raise BadRequest(f"unknown storage operation {op!r}")
+
+    def _cf_alarm(self, op: str, actor: Actor, event: Event, when) -> str:
+        store = self.store
+        if op == "getAlarm":
+            row = store.get_alarm(actor.oid)
+            return "null" if row is None else json.dumps(int(row[0]))
+        if op == "setAlarm":
+            due = max(float(when), self.clock.now_ms())  # a time in the past fires at once
+            store.set_alarm(actor.oid, due, 0)
+            self._schedule_alarm(actor.oid, due)
+        else:
+            store.delete_alarm(actor.oid)
+            self.schedule.remove("alarm", actor.oid)
+        event.written.append(ALARM_WRITE)
+        return "null"
+
+    # -- fetch ---------------------------------------------------------------------------
+    async def cf_fetch(self, namespace: str, name: str, parts: str, parent: Event | None = None) -> str:
+        """Deliver a request (:func:`request_parts`) to an object's ``fetch``; the response text."""
+        actor = self.address(namespace, name)
+        method, url = json.loads(parts)[:2]
+        event = self.new_event(actor, "fetch", method, json.dumps(url), parent)
+        event.clone = False
+        return await self.run(actor, event, lambda ev: self._call_handler(ev, "fetch", actor.oid, parts))
+
+    async def worker_fetch(self, parts: str) -> str:
+        """Deliver a request to the Worker's own ``fetch``; the response text."""
+        if self.loaded is None or self.loaded.worker is None:
+            raise BadRequest(f"{self.path.name} has no Worker: its entry module has no default export"
+                             " with fetch(); fetch an object instead (NS/name/path)")
+        actor = self._worker()
+        method, url = json.loads(parts)[:2]
+        event = self.new_event(actor, "fetch", method, json.dumps(url))
+        event.clone = False
+        return await self.run(actor, event, lambda ev: self._call_handler(ev, "workerFetch", parts))
