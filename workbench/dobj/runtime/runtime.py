@@ -217,6 +217,12 @@ class Runtime:
         return response_from_text(await self._core.worker_fetch(parts))
 
     @property
+    def has_worker(self) -> bool:
+        """True for a Workers project whose entry module has a Worker (``fetch``)."""
+        loaded = self._core.loaded
+        return loaded is not None and loaded.worker is not None
+
+    @property
     def warnings(self) -> list[str]:
         """What loading noticed and ignored (config keys dobj does not support)."""
         return list(self._core.warnings)

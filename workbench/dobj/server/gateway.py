@@ -8,6 +8,9 @@ Routes::
     GET  /healthz                              -> 200 {"ok":true}
     GET  /openapi.json                         -> the OpenAPI description of these routes
 
+A Workers project with a Worker (a default export with ``fetch``) gets every request in its
+Worker, as ``wrangler dev`` does; the routes above then answer under ``/_dobj/``.
+
 Every failure is ``{"ok":false,"error":{"code":C,"message":M}}`` with the status of the
 :class:`~dobj.errors.DobjError` behind it; the mapping happens in one place,
 :meth:`Gateway.__call__`. Reading requests and writing responses is
@@ -133,6 +136,10 @@ class Gateway:
             logger.info("%s %s %d %.1fms", scope["method"], path, status, ms)
 
     async def _route(self, scope, path: str, receive, send) -> int:
+        if self.runtime.has_worker:  # as in wrangler dev, the Worker answers everything else
+            if not path.startswith("/_dobj/"):
+                return await self._worker(scope, receive, send)
+            path = path[len("/_dobj"):]
         parts = path.split("/")  # ["", "rpc", ns, name, method]
         route, method = parts[1], scope["method"]
         if route == "rpc":
@@ -178,6 +185,18 @@ class Gateway:
             rest, query=query, method=scope["method"], headers=headers, body=body,
             url=full_url(scope, headers.get("host"), query),
         )
+        content = b"" if response.status in (204, 304) else response.body
+        return await respond(send, response.status, content, response_headers(response.headers))
+
+    async def _worker(self, scope, receive, send) -> int:
+        body = await read_body(scope, receive, self.max_body)
+        headers = request_headers(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = full_url(scope, headers.get("host"), query)
+        origin, _, rest = url.partition("://")
+        host_end = rest.find("/")
+        response = await self.runtime.afetch(rest[host_end:], method=scope["method"], headers=headers,
+                                             body=body, origin=f"{origin}://{rest[:host_end]}")
         content = b"" if response.status in (204, 304) else response.body
         return await respond(send, response.status, content, response_headers(response.headers))
 

@@ -9,6 +9,27 @@
 
   const typeError = (message) => new TypeError(message);
 
+  // SQL values as the host takes them (see sqlexec.py): every number binds as REAL, as in
+  // workerd; booleans as their text; bytes as base64.
+  function sqlBinding(v) {
+    if (typeof v === "number") return Number.isNaN(v) ? null : { $r: Number.isFinite(v) ? v : String(v) };
+    if (v === null || v === undefined) return null;
+    if (typeof v === "string") return v;
+    if (typeof v === "boolean") return String(v);
+    if (typeof v === "bigint") throw typeError("Cannot convert a BigInt value to a number");
+    if (typeof v === "symbol") throw typeError("Cannot convert a Symbol value to a string");
+    if (v instanceof ArrayBuffer) return { $b: new Uint8Array(v).toBase64() };
+    if (ArrayBuffer.isView(v)) return { $b: new Uint8Array(v.buffer, v.byteOffset, v.byteLength).toBase64() };
+    return String(v);
+  }
+
+  function sqlValue(v) {
+    if (v === null || typeof v !== "object") return v;
+    if (v.$b !== undefined) return Uint8Array.fromBase64(v.$b).buffer;
+    return Number(v.$n);
+  }
+  Object.assign(internal.cf, { sqlBinding, sqlValue });
+
   class Backend {
     constructor(oid, gen, hasAlarm) { this.oid = oid; this.gen = gen; this.hasAlarm = hasAlarm; }
     call(op, payload) { return unwrap(host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)))); }
