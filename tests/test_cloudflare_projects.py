@@ -78,12 +78,49 @@ def recorded(folder: Path, expected: str) -> list[dict]:
     return json.loads((folder / expected).read_text(encoding="utf-8"))["steps"]
 
 
-@pytest.mark.parametrize("project", ["counter-ts"])
+# Recorded steps dobj does not answer as workerd yet, each with the reason. Every other step
+# must match exactly; a listed step that starts matching fails the test, so the list only
+# shrinks.
+NOT_YET = {
+    ("alarms-js", "/ids/alpha"): "ctx.id.name of an object first built through idFromString of a named id",
+    ("storage-api", "/probe/clone-errors"): "a stored Request reads back with Request's prototype on workerd",
+    ("storage-api", "/probe/limits"): "records hold JSON clone text, a few bytes longer than V8's serialization",
+    ("sql-api", "/probe/cursor"): "cursors are read eagerly; rowsRead/rowsWritten are counted by statement, not by the VM",
+    ("sql-api", "/probe/bindings"): "-0 comes back as 0",
+    ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
+    ("sql-api", "/probe/features"): "rowsWritten of CREATE TABLE",
+    ("errors-rpc", "/rpc/domException"): "DOMException and AggregateError do not cross RPC as themselves",
+    ("errors-rpc", "/rpc/aggregate"): "DOMException and AggregateError do not cross RPC as themselves",
+    ("errors-rpc", "/missing-method"): "an RPC call to a method the class lacks",
+    ("errors-rpc", "/echo"): "functions and class instances over RPC",
+    ("errors-rpc", "/not-a-response"): "a Worker answering with something that is not a Response",
+}
+for path in ("/rpc/domException", "/rpc/aggregate", "/rpc/string", "/rpc/number", "/rpc/object", "/rpc/null",
+             "/rpc/undefined", "/return-error", "/missing-method", "/echo", "/not-a-response"):
+    NOT_YET[("errors-rpc-2026-04-21", path)] = "errors and values over RPC from compatibility date 2026-04-21"
+RECORDED = sorted(p.name for p in PROJECTS.iterdir() if (p / "requests.json").exists() and p.name != "hono-app")
+
+
+def step_key(step: dict) -> str:
+    return step["request"].get("path") or json.dumps(step["request"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project", RECORDED)
 def test_a_project_answers_as_workerd_did_and_again_after_a_restart(project, tmp_path):
     folder = PROJECTS / project
-    assert answers(folder, tmp_path, "requests.json") == recorded(folder, "expected.json")
-    if (folder / "after_restart.json").exists():
-        assert answers(folder, tmp_path, "after_restart.json") == recorded(folder, "expected_after_restart.json")
+    for requests, expected in (("requests.json", "expected.json"), ("after_restart.json", "expected_after_restart.json")):
+        if not (folder / requests).exists():
+            continue
+        got = answers(folder, tmp_path, requests, clock="real", cpu_timeout=30)
+        want = recorded(folder, expected)
+        assert len(got) == len(want)
+        for ours, theirs in zip(got, want):
+            reason = NOT_YET.get((project, step_key(theirs)))
+            if reason is None:
+                assert ours == theirs
+            else:
+                assert ours != theirs, f"{step_key(theirs)} now matches workerd: take it off NOT_YET ({reason})"
 
 
 def test_python_calls_reach_id_from_name_and_get_structured_values_back(tmp_path):

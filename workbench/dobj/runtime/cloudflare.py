@@ -10,16 +10,37 @@ alarm lives with the other alarms in the core's store, so one schedule serves bo
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
 
 from ..errors import BadRequest, StorageError
-from .actors import Actor, object_hex
+from .actors import Actor
 from .handles import Response
 from .trace import ALARM_WRITE, Event
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def cf_id(namespace: str, payload: bytes) -> str:
+    """An id's 64 hex digits: 24 bytes that name the object, then 8 that only ids of
+    ``namespace`` have, so ``idFromString`` can tell an id of another namespace.
+
+    >>> cf_id("COUNTER", bytes(24))[48:] != cf_id("OTHER", bytes(24))[48:]
+    True
+    """
+    tag = hashlib.sha256(b"dobj-id\0" + namespace.encode() + b"\0" + payload).digest()[:8]
+    return (payload + tag).hex()
+
+
+def named_id(namespace: str, name: str) -> str:
+    """The id ``idFromName(name)`` gives in ``namespace``."""
+    return cf_id(namespace, hashlib.sha256(f"{namespace}\0{name}".encode("utf-8", "surrogatepass")).digest()[:24])
+
+
+def valid_id(namespace: str, hexid: str) -> bool:
+    return bool(_HEX.fullmatch(hexid)) and cf_id(namespace, bytes.fromhex(hexid[:48])) == hexid
 
 
 class _Open:
@@ -82,17 +103,29 @@ class CloudflareCalls:
     def _named_hex(self) -> dict[tuple[str, str], str]:
         """(namespace, hex id) -> name for every object known by name (computed once)."""
         if self._hexes is None:
-            self._hexes = {(ns, object_hex(ns, name)): name for ns, name in self.store.objects()}
+            self._hexes = {(ns, named_id(ns, name)): name for ns, name in self.store.objects()}
         return self._hexes
+
+    def _host_reset(self, oid: int) -> str:
+        """A blockConcurrencyWhile callback threw: the instance is gone; build it anew next time."""
+        actor = self.by_oid.get(oid)
+        if actor is not None:
+            gen = actor.gen
+            actor.gen += 1
+            actor.live = False
+            self.loop.call_soon(lambda: actor.gen == gen + 1 and not actor.live and self._discard(actor))
+        return ""
 
     def _host_cfid(self, op: str, namespace: str, arg: str) -> str:
         if op == "name":
-            hexid = object_hex(namespace, arg)
+            hexid = named_id(namespace, arg)
             if self._hexes is not None:
                 self._hexes[(namespace, hexid)] = arg
             return json.dumps(hexid)
         if op == "unique":
-            return json.dumps(os.urandom(32).hex())
+            return json.dumps(cf_id(namespace, os.urandom(24)))
+        if not valid_id(namespace, arg):
+            raise BadRequest("Durable Object ID is not valid for this namespace.", js_name="TypeError")
         return json.dumps(arg)
 
     # -- storage -------------------------------------------------------------------------
@@ -105,9 +138,9 @@ class CloudflareCalls:
             raise StorageError("this instance was discarded (after a timeout, evict or reload);"
                                " its storage is closed and nothing it writes is kept")
         arg = json.loads(payload)
+        db = self.objects.database(actor.namespace, self.hex_of(actor))
         if op in ("getAlarm", "setAlarm", "deleteAlarm"):
-            return self._cf_alarm(op, actor, event, arg)
-        db = self.objects.database(actor.namespace, object_hex(actor.namespace, actor.name) if actor.named else actor.name)
+            return self._cf_alarm(op, actor, event, arg, db)
         if op == "get":
             return json.dumps(db.get(arg))
         if op == "getMany":
@@ -123,7 +156,7 @@ class CloudflareCalls:
                 return "null"
             if op == "deleteAll":
                 db.delete_all()
-                self._cf_alarm("deleteAlarm", actor, event, None)
+                self._cf_alarm("deleteAlarm", actor, event, None, db)
                 event.written.append("*")
                 return "null"
             found = db.delete(arg) if op == "delete" else db.delete_many(arg)
@@ -151,28 +184,31 @@ class CloudflareCalls:
             return "null"
         raise BadRequest(f"unknown storage operation {op!r}")
 
-    def _cf_alarm(self, op: str, actor: Actor, event: Event, when) -> str:
+    def _cf_alarm(self, op: str, actor: Actor, event: Event, when, db) -> str:
         store = self.store
         if op == "getAlarm":
             row = store.get_alarm(actor.oid)
             return "null" if row is None else json.dumps(int(row[0]))
         if op == "setAlarm":
-            due = max(float(when), self.clock.now_ms())  # a time in the past fires at once
+            due = max(float(when), self.entered_ms)  # a time in the past fires at once
             store.set_alarm(actor.oid, due, 0)
+            db.set_alarm(due)
             self._schedule_alarm(actor.oid, due)
         else:
             store.delete_alarm(actor.oid)
+            db.set_alarm(None)
             self.schedule.remove("alarm", actor.oid)
         event.written.append(ALARM_WRITE)
         return "null"
 
     # -- fetch ---------------------------------------------------------------------------
-    async def cf_fetch(self, namespace: str, name: str, parts: str, parent: Event | None = None) -> str:
+    async def cf_fetch(self, namespace: str, name: str, parts: str, parent: Event | None = None,
+                       by_name: bool = True) -> str:
         """Deliver a request (:func:`request_parts`) to an object's ``fetch``; the response text."""
         actor = self.address(namespace, name)
         method, url = json.loads(parts)[:2]
         event = self.new_event(actor, "fetch", method, json.dumps(url), parent)
-        event.clone = False
+        event.clone, event.by_name = False, by_name
         return await self.run(actor, event, lambda ev: self._call_handler(ev, "fetch", actor.oid, parts))
 
     async def worker_fetch(self, parts: str) -> str:

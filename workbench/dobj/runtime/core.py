@@ -23,14 +23,14 @@ from ..errors import UnknownNamespace, did_you_mean
 from . import bundle as bundles
 from .actors import Actor, check_name, object_hex
 from .clock import ManualClock, RealClock
-from .cloudflare import CloudflareCalls
+from .cloudflare import CloudflareCalls, named_id
 from .clone import json_text
 from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
 from .project import is_project
-from .limits import check_key
+from .limits import check_key, check_text
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
@@ -91,6 +91,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         self.loaded: LoadedProject | None = None
         self.warnings: list[str] = []
         self._hexes: dict[tuple[str, str], str] | None = None
+        self.entered_ms = self.clock.now_ms()  # the clock when JavaScript was last entered
         self.engine, self.glue, self.classes = self._load_bundle()
         self.store = Store(data, durability=durability)
         self.objects = None
@@ -106,7 +107,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
     def _load_bundle(self):
         host = {
             "storage": self._host_storage,
-            "now": self.clock.now_ms,
+            "now": (lambda: self.entered_ms) if self.cf else self.clock.now_ms,
             "console": self._host_console,
             "timer": self._host_timer,
             "stub": self._host_stub,
@@ -114,7 +115,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
             "idOf": lambda names: object_hex(*json.loads(names)),
         }
         if self.cf:
-            host.update(cfs=self._host_cfs, cfid=self._host_cfid)
+            host.update(cfs=self._host_cfs, cfid=self._host_cfid, reset=self._host_reset)
             engine, glue, classes, self.loaded = load_project(
                 self.path, memory_limit=self.memory_limit, budget=self.budget, host=host)
             self.warnings = self.loaded.warnings
@@ -152,10 +153,19 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
             self.check_namespace(namespace)
         actor = self.actors.get((namespace, name))
         if actor is None:
-            check_name(name)
+            if self.cf:  # workerd takes any name, "" included
+                check_text(name, "object name")
+            else:
+                check_name(name)
             oid = self.store.object_id(namespace, name)
             actor = self.actors[(namespace, name)] = self.by_oid[oid] = Actor(namespace, name, oid)
         return actor
+
+    def hex_of(self, actor: Actor) -> str:
+        """The object's id as ``ctx.id.toString()`` / ``state.id.toString()`` shows it."""
+        if not self.cf:
+            return object_hex(actor.namespace, actor.name)
+        return named_id(actor.namespace, actor.name) if actor.named else actor.name
 
     def _discard(self, actor: Actor) -> None:
         """Drop the instance: its storage handle and timers stop working at once."""
@@ -174,9 +184,11 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
 
     # -- the kinds of event ---------------------------------------------------------------
     async def rpc(self, namespace: str, name: str, method: str, args_text: str,
-                  parent: Event | None = None) -> str:
-        """Call a method; returns the result as JSON text."""
+                  parent: Event | None = None, by_name: bool = True) -> str:
+        """Call a method; returns the result as JSON text (structured-clone text in a Workers
+        project, where ``by_name=False`` says the caller's id had no name)."""
         actor, event = self._rpc_event(namespace, name, method, args_text, parent)
+        event.by_name = by_name
         return await self.run(actor, event, lambda ev: self._call_handler(
             ev, "invoke", actor.oid, method, args_text))
 

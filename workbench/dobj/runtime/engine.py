@@ -131,7 +131,12 @@ class Engine:
             try:
                 return fn(*args)
             except DobjError as err:
-                return "!" + json.dumps({"code": err.code, "message": err.message}) if reply else None
+                if not reply:
+                    return None
+                info = {"code": err.code, "message": err.message}
+                if err.js_name:
+                    info["name"] = err.js_name
+                return "!" + json.dumps(info)
             except BaseException as exc:  # noqa: BLE001 - an escaping error poisons the context
                 info = {"code": "execution_error", "message": f"{type(exc).__name__}: {exc}"}
                 return "!" + json.dumps(info) if reply else None

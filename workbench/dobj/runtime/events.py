@@ -18,7 +18,7 @@ import json
 import time
 
 from ..errors import DobjError, ExecutionError, RuntimeClosed, ScriptTimeout
-from .actors import Actor, object_hex
+from .actors import Actor
 from .bundle import HANDLERS
 from .replies import engine_failure, method_not_found, script_error, timeout_error
 from .trace import Event
@@ -37,6 +37,7 @@ class EventRun:
         """
         engine = self.engine
         previous, self.current = self.current, event
+        self.entered_ms = self.clock.now_ms()  # Date.now() in a Workers project, until I/O
         engine.deadline = event.deadline if event is not None else time.monotonic() + 1.0
         engine.interrupted = False
         engine.enter()
@@ -61,7 +62,10 @@ class EventRun:
         if event is None:
             return
         actor = self.actors[(event.namespace, event.name)]
-        if self.store.rollback_open():  # a transaction the budget cut off keeps nothing
+        cut = self.store.rollback_open()  # a transaction the budget cut off keeps nothing
+        if self.objects is not None and self.objects.rollback_open():
+            cut = True
+        if cut:
             self._resync_alarm(actor.oid)
         self._discard(actor)
         self.engine.deadline = time.monotonic() + 0.05  # let stray jobs fail fast
@@ -147,9 +151,9 @@ class EventRun:
             actor.running = None
 
     def _construct(self, actor: Actor, event: Event) -> None:
-        name, hexid = actor.name, object_hex(actor.namespace, actor.name)
-        if not actor.named:  # reached by an id without a name: the name is its hex digits
-            name, hexid = "", actor.name
+        name, hexid = actor.name, self.hex_of(actor)
+        if not (actor.named and event.by_name):  # reached by an id without a name
+            name = None
         reply = self._enter(event, self.glue["construct"], actor.oid, actor.gen,
                             actor.namespace, name, hexid)
         if reply:

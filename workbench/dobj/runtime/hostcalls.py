@@ -93,13 +93,13 @@ class HostCalls:
         raise BadRequest(f"unknown storage operation {op!r}")
 
     def _host_stub(self, call_id: int, names: str, args_text: str) -> str:
-        namespace, name, method = json.loads(names)
+        namespace, name, method, *by_name = json.loads(names)
         caller = self.current
         if caller is None:
             raise BadRequest("stub calls can only be made while handling an event")
         if self.cf:  # the callee may be the caller itself: its gate opens while the caller waits
             name = self.address(namespace, name).name
-            self._start(self._stub_call(caller, call_id, namespace, name, method, args_text))
+            self._start(self._stub_call(caller, call_id, namespace, name, method, args_text, by_name[0]))
             return ""
         target = self.actor(namespace, name)
         chain, link = [], caller
@@ -121,12 +121,12 @@ class HostCalls:
         task.add_done_callback(self._tasks.discard)
 
     async def _stub_call(self, caller: Event, call_id: int, namespace: str, name: str,
-                         method: str, args_text: str) -> None:
+                         method: str, args_text: str, by_name: bool = True) -> None:
         try:
             if method == "\x00fetch":  # stub.fetch(): "S" + the response as responseToHost wrote it
-                reply = "S" + await self.cf_fetch(namespace, name, args_text, parent=caller)
+                reply = "S" + await self.cf_fetch(namespace, name, args_text, parent=caller, by_name=by_name)
             else:
-                reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller)
+                reply = "R" + await self.rpc(namespace, name, method, args_text, parent=caller, by_name=by_name)
         except DobjError as err:
             info = getattr(err, "js_info", None)
             reply = "E" + (info or json.dumps({"code": err.code, "message": err.message, "name": err.js_name or "Error"}))

@@ -115,6 +115,7 @@ def load_project(path: Path, *, memory_limit: int, budget: float,
                 or (date >= ENHANCED_ERRORS_DATE and "no_enhanced_error_serialization" not in project.compatibility_flags))
     glue["bind"](json.dumps({
         "namespaces": {ns: c.export for ns, c in classes.items()},
+        "sqlite": {ns: _sqlite_backed(project, c.export) for ns, c in classes.items()},
         "vars": project.vars, "compatibility": {"enhancedErrors": enhanced},
     }))
     warnings = []
@@ -123,6 +124,21 @@ def load_project(path: Path, *, memory_limit: int, budget: float,
         warnings.append(f"{where}: dobj does not support {', '.join(project.unsupported)}; ignored")
     worker = described["worker"] if described["worker"] in ("handler", "entrypoint") else None
     return engine, glue, classes, LoadedProject(project, loader, worker, warnings)
+
+
+def _sqlite_backed(project, class_name: str) -> bool:
+    """Whether the migrations make ``class_name`` SQLite-backed (``new_sqlite_classes``) rather
+    than key-value backed (``new_classes``, where ``storage.sql`` and ``storage.kv`` fail)."""
+    sqlite = True
+    for step in project.migrations:
+        for old, new in step.renamed_classes:
+            if new == class_name and old in step.new_classes:
+                sqlite = False
+        if class_name in step.new_classes:
+            sqlite = False
+        if class_name in step.new_sqlite_classes:
+            sqlite = True
+    return sqlite
 
 
 def _project_classes(project, exported: dict) -> dict[str, bundles.ClassInfo]:

@@ -27,10 +27,10 @@ from .limits import _prefix_end
 from .sqlexec import SqlResult, SqlRunner, sql_error
 
 RECORD_LIMIT = 2_200_000  # bytes of one row (key + value + header), as workerd's SQLite allows
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS _cf_KV (key BLOB PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB);
-"""
+# Made on first use, as workerd makes them: a fresh database holds nothing but its schema page.
+KV_TABLE = "CREATE TABLE IF NOT EXISTS _cf_KV (key BLOB PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+METADATA_TABLE = "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)"
+ALARM_KEY = 1
 
 
 def _key(key: str) -> bytes:
@@ -53,10 +53,12 @@ class ObjectDatabase:
         self.db.execute(f"PRAGMA synchronous={synchronous}")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RECORD_LIMIT)
-        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA user_version")  # a fresh database gets its first page
+        self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
         self.sql = SqlRunner(self.db, self._begin)
         self.in_txn = False
-        self._savepoints = 0
+        self._savepoints: list[str] = []  # open, innermost last
+        self._next_savepoint = 0
 
     # -- transactions -------------------------------------------------------------------
     def _begin(self) -> None:
@@ -74,34 +76,47 @@ class ObjectDatabase:
                 raise StorageError(f"commit failed: {exc}") from exc
             finally:
                 self.in_txn = self.db.in_transaction
-                self._savepoints = 0
+                self._savepoints.clear()
 
     def savepoint(self) -> str:
+        """Open a nested transaction; savepoints are named uniquely, so one that an outer
+        transaction already ended (an async callback outliving transactionSync) is a no-op."""
         self._begin()
-        self._savepoints += 1
-        name = f"txn{self._savepoints}"
+        self._next_savepoint += 1
+        name = f"txn{self._next_savepoint}"
         self.db.execute(f"SAVEPOINT {name}")
+        self._savepoints.append(name)
         return name
 
     def release(self, name: str) -> None:
-        self.db.execute(f"RELEASE {name}")
-        self._savepoints -= 1
+        if name in self._savepoints:
+            self.db.execute(f"RELEASE {name}")
+            del self._savepoints[self._savepoints.index(name):]
 
     def rollback_to(self, name: str) -> None:
-        self.db.execute(f"ROLLBACK TO {name}")
-        self.db.execute(f"RELEASE {name}")
-        self._savepoints -= 1
+        if name in self._savepoints:
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
+            del self._savepoints[self._savepoints.index(name):]
+            self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
 
     def rollback_open(self) -> bool:
         """Roll back every transaction still open (one the budget cut off); True if any."""
         if not self._savepoints:
             return False
-        self.rollback_to("txn1")
-        self._savepoints = 0
+        self.rollback_to(self._savepoints[0])
         return True
 
     # -- KV -------------------------------------------------------------------------------
+    def _writing_kv(self) -> None:
+        self._begin()
+        if not self._kv:
+            self.db.execute(KV_TABLE)
+            self._kv = True
+
     def get(self, key: str) -> str | None:
+        if not self._kv:
+            return None
         row = self.db.execute("SELECT value FROM _cf_KV WHERE key=?", (_key(key),)).fetchone()
         return None if row is None else row[0]
 
@@ -115,7 +130,7 @@ class ObjectDatabase:
         return [found[k] for k in sorted(found)]
 
     def put(self, key: str, value: str) -> None:
-        self._begin()
+        self._writing_kv()
         try:
             self.db.execute("INSERT INTO _cf_KV VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                             (_key(key), value))
@@ -134,6 +149,8 @@ class ObjectDatabase:
         self.release(point)
 
     def delete(self, key: str) -> bool:
+        if not self._kv:
+            return False
         self._begin()
         return self.db.execute("DELETE FROM _cf_KV WHERE key=?", (_key(key),)).rowcount > 0
 
@@ -143,6 +160,8 @@ class ObjectDatabase:
     def list(self, *, start: str | None = None, start_after: str | None = None, end: str | None = None,
              prefix: str | None = None, reverse: bool = False, limit: int | None = None) -> list[list[str]]:
         """``[key, value]`` pairs in key order (descending with ``reverse``), at most ``limit``."""
+        if not self._kv:
+            return []
         where, params = [], []
         for op, bound in ((">=", start), (">", start_after), ("<", end)):
             if bound is not None:
@@ -165,13 +184,21 @@ class ObjectDatabase:
     def delete_all(self) -> None:
         """Delete every KV pair and every SQL table, index, view and trigger."""
         self._begin()
-        self.db.execute("DELETE FROM _cf_KV")
-        self.db.execute("DELETE FROM _cf_METADATA")
-        with self.sql.internal():
-            for kind, name in self.db.execute(
-                    "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'"
-                    " AND type IN ('table', 'view', 'trigger') ORDER BY type='table'").fetchall():
-                self.db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
+        for kind, name in self.db.execute(
+                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+                " AND type IN ('table', 'view', 'trigger') ORDER BY type='table'").fetchall():
+            self.db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
+        self._kv = False
+
+    def set_alarm(self, due_ms: float | None) -> None:
+        """Keep the alarm in ``_cf_METADATA`` too, where workerd keeps it (None: deleted)."""
+        self._begin()
+        if due_ms is None:
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_METADATA'").fetchone():
+                self.db.execute("DELETE FROM _cf_METADATA WHERE key=?", (ALARM_KEY,))
+            return
+        self.db.execute(METADATA_TABLE)
+        self.db.execute("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)", (ALARM_KEY, int(due_ms)))
 
     # -- SQL and the workbench ---------------------------------------------------------------
     def exec(self, query: str, bindings: list) -> SqlResult:
@@ -179,26 +206,25 @@ class ObjectDatabase:
 
     @property
     def size(self) -> int:
-        """``sql.databaseSize``: the pages the database holds, in bytes."""
-        with self.sql.internal():
-            (pages,) = self.db.execute("PRAGMA page_count").fetchone()
-            (size,) = self.db.execute("PRAGMA page_size").fetchone()
-        return pages * size
+        """``sql.databaseSize``: the pages in use (free pages left out), in bytes."""
+        (pages,) = self.db.execute("PRAGMA page_count").fetchone()
+        (free,) = self.db.execute("PRAGMA freelist_count").fetchone()
+        (size,) = self.db.execute("PRAGMA page_size").fetchone()
+        return (pages - free) * size
 
     def keys(self, prefix: str | None = None, limit: int | None = None) -> list[str]:
         return [k for k, _ in self.list(prefix=prefix, limit=limit)]
 
     def count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM _cf_KV").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM _cf_KV").fetchone()[0] if self._kv else 0
 
     def tables(self) -> list[tuple[str, int]]:
         """The object's own SQL tables with their row counts."""
-        with self.sql.internal():
-            names = [r[0] for r in self.db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-                " AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name")]
-            return [(n, self.db.execute(f'SELECT COUNT(*) FROM "{n.replace(chr(34), chr(34) * 2)}"').fetchone()[0])
-                    for n in names]
+        names = [r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name")]
+        return [(n, self.db.execute(f'SELECT COUNT(*) FROM "{n.replace(chr(34), chr(34) * 2)}"').fetchone()[0])
+                for n in names]
 
     def close(self) -> None:
         self.db.close()

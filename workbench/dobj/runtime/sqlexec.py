@@ -43,6 +43,11 @@ _READ_PRAGMAS = frozenset({"table_list", "table_info", "table_xinfo", "index_lis
 _NEAR = re.compile(r'^near "(.*)": syntax error$|^no such column: (.*)$|^table (\S+) already exists$'
                    r'|^not authorized to use function: (.*)$')
 _SAFE = 2 ** 53
+# Extended result codes Python's sqlite3 may not name (it says "unknown").
+_EXTENDED = {275: "SQLITE_CONSTRAINT_CHECK", 787: "SQLITE_CONSTRAINT_FOREIGNKEY",
+             1299: "SQLITE_CONSTRAINT_NOTNULL", 1555: "SQLITE_CONSTRAINT_PRIMARYKEY",
+             1811: "SQLITE_CONSTRAINT_TRIGGER", 2067: "SQLITE_CONSTRAINT_UNIQUE",
+             2579: "SQLITE_CONSTRAINT_ROWID", 3091: "SQLITE_CONSTRAINT_DATATYPE"}
 
 
 @dataclass
@@ -60,6 +65,8 @@ def sql_error(exc: sqlite3.Error, query: str | None = None) -> ExecutionError:
     message = str(exc)
     code = getattr(exc, "sqlite_errorcode", None)
     name = getattr(exc, "sqlite_errorname", None) or "SQLITE_ERROR"
+    if name == "unknown":
+        name = _EXTENDED.get(code, name)
     primary = _PRIMARY.get(code & 0xFF, name) if code is not None else name
     found = _NEAR.match(message) if query is not None else None
     if found:
@@ -140,7 +147,9 @@ class SqlRunner:
                       sqlite3.SQLITE_DETACH):
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_PRAGMA:
-            return sqlite3.SQLITE_OK if arg1.lower() in _READ_PRAGMAS and arg2 is None else sqlite3.SQLITE_DENY
+            name = arg1.lower()
+            allowed = name in _READ_PRAGMAS and not (name == "foreign_keys" and arg2 is not None)
+            return sqlite3.SQLITE_OK if allowed else sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION and arg2 == "sqlite_version":
             return sqlite3.SQLITE_DENY
         table = arg2 if action in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX) else arg1
@@ -160,7 +169,7 @@ class SqlRunner:
         read = written = 0
         columns: list[str] = []
         rows: list[list] = []
-        for i, statement in enumerate(statements):
+        for i, statement in enumerate(s.lstrip() for s in statements):
             head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
             if head in ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "END", "ROLLBACK"):
                 raise ExecutionError(_TRANSACTION, js_name="Error")
@@ -176,7 +185,7 @@ class SqlRunner:
             except sqlite3.Error as exc:
                 raise sql_error(exc, statement) from None
             changed = self.db.total_changes - before
-            written += changed
+            written = changed  # the cursor counts what its last statement wrote
             read += len(fetched) + changed
             columns = [d[0] for d in cursor.description] if cursor.description else []
             rows = [[_result(v) for v in row] for row in fetched]

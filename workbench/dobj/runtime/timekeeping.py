@@ -208,6 +208,7 @@ class Timekeeping:
             return None
         retry = row[1]
         event = self.new_event(actor, "alarm", "alarm", json.dumps([{"retryCount": retry, "isRetry": retry > 0}]))
+        event.by_name = not self.cf  # an alarm reaches a Workers project's object without a name
 
         async def body(ev: Event):
             current = self.store.get_alarm(oid)
@@ -217,6 +218,8 @@ class Timekeeping:
             try:
                 if not actor.live:  # a constructor that throws fails the alarm, retried too
                     self._construct(actor, ev)
+                if self.cf:  # Cloudflare's alarmInfo also has scheduledTime
+                    return await self._call_handler(ev, "alarm", oid, retry, int(current[0]))
                 return await self._call_handler(ev, "alarm", oid, retry)
             except DobjError:
                 self._retry_alarm(ev, oid, retry)

@@ -49,6 +49,7 @@ class Event:
     done: bool = False
     released: bool = False  # it let other events of its object in while it waited (gates)
     clone: bool = False  # raw_result is structured-clone text (Cloudflare projects), not JSON
+    by_name: bool = True  # reached by name (a Workers project's ctx.id.name is set then)
 
     @property
     def object(self) -> str:

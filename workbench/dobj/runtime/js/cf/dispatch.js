@@ -12,6 +12,7 @@
   let entry = null;                  // the entry module's namespace
   let classes = {};                  // namespace -> class
   const env = {};
+  let sqliteBacked = {};             // namespace -> whether its storage has SQL and kv
 
   const isClass = (f) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));
   const extendsFrom = (C, Base) => typeof C === "function" && C.prototype instanceof Base;
@@ -58,10 +59,16 @@
 
   // Call `run` (after blockConcurrencyWhile, if one is pending) and encode what it gives:
   // a reply now, or "P" and host.settle(pid, reply) later.
-  function deliver(oid, pid, encode, run) {
+  // Wait until no blockConcurrencyWhile of the object is pending: a run that waited may
+  // start one itself, and those queued behind wait for that one too.
+  const unblocked = (oid, run) => {
     const blocker = blockers.get(oid);
+    return blocker ? blocker.then(() => unblocked(oid, run), () => unblocked(oid, run)) : run();
+  };
+
+  function deliver(oid, pid, encode, run) {
     let r;
-    if (blocker) r = blocker.then(run);
+    if (blockers.has(oid)) r = unblocked(oid, run);
     else {
       try { r = run(); } catch (e) { return tag("E", errorInfo(e)); }
     }
@@ -97,12 +104,29 @@
       id, storage,
       blockConcurrencyWhile(fn) {
         const p = Promise.resolve().then(() => fn());
-        blockers.set(oid, p.then(() => blockers.delete(oid), (e) => { blockers.delete(oid); throw e; }));
+        const settled = p.then(() => { blockers.delete(oid); }, () => {
+          // A throw inside resets the object, as in workerd: the next event builds it anew.
+          blockers.delete(oid);
+          instances.delete(oid);
+          host.reset(oid);
+        });
+        blockers.set(oid, settled);
         return p;
       },
       waitUntil(p) { Promise.resolve(p).catch(() => {}); },
       abort() {},
     };
+  }
+
+  // An error the Worker does not catch: a 500 whose text names it, as wrangler dev answers
+  // (a class workerd does not know is shown as Error with "Name: message").
+  const STANDARD = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"]);
+  function uncaught(e) {
+    let text;
+    if (e instanceof Error) text = STANDARD.has(e.name) ? e.name + ": " + e.message : "Error: " + e.name + ": " + e.message;
+    else text = "Error: " + String(e);
+    console.error("Uncaught " + text);
+    return new Response(text, { status: 500 });
   }
 
   function workerCtx() {
@@ -130,7 +154,8 @@
       return JSON.stringify({ classes: out, worker });
     },
     bind(bindingText) {
-      const { namespaces, vars, compatibility } = JSON.parse(bindingText);   // namespace -> export name
+      const { namespaces, sqlite, vars, compatibility } = JSON.parse(bindingText);   // namespace -> export name
+      sqliteBacked = sqlite;
       internal.cf.setCompatibility(compatibility);
       const byNs = {};
       for (const ns of Object.keys(namespaces)) byNs[ns] = entry[namespaces[ns]];
@@ -140,9 +165,9 @@
     construct(oid, gen, ns, name, hex) {
       const C = classes[ns];
       const hasAlarm = () => typeof (instances.get(oid) || C.prototype).alarm === "function";
-      const id = new DurableObjectId(TOKEN, hex, name === "" ? undefined : name);
+      const id = new DurableObjectId(TOKEN, hex, name === null ? undefined : name);
       try {
-        instances.set(oid, new C(makeCtx(oid, id, makeStorage(oid, gen, hasAlarm)), env));
+        instances.set(oid, new C(makeCtx(oid, id, makeStorage(oid, gen, hasAlarm, sqliteBacked[ns])), env));
         return "";
       } catch (e) {
         return tag("E", errorInfo(e));
@@ -161,18 +186,24 @@
       const [m, url, headers, body] = JSON.parse(partsText);
       return deliver(oid, pid, responseToHost, () => inst.fetch(requestFromHost(m, url, headers, body)));
     },
-    alarm(oid, retryCount, pid) {
+    alarm(oid, retryCount, scheduledTime, pid) {
       const inst = instances.get(oid);
       if (typeof inst.alarm !== "function") return "M";
-      return deliver(oid, pid, encodeClone, () => inst.alarm({ retryCount, isRetry: retryCount > 0 }));
+      return deliver(oid, pid, encodeClone, () => inst.alarm({ retryCount, isRetry: retryCount > 0, scheduledTime }));
     },
     workerFetch(partsText, pid) {
       const d = entry.default;
       const [m, url, headers, body] = JSON.parse(partsText);
       const request = requestFromHost(m, url, headers, body);
       return deliver(-1, pid, responseToHost, () => {
-        if (extendsFrom(d, WorkerEntrypoint)) return new d(workerCtx(), env).fetch(request);
-        return d.fetch(request, env, workerCtx());
+        let r;
+        try {
+          r = extendsFrom(d, WorkerEntrypoint) ? new d(workerCtx(), env).fetch(request) : d.fetch(request, env, workerCtx());
+        } catch (e) { return uncaught(e); }
+        return Promise.resolve(r).then((v) => {
+          try { responseToHost(v.clone()); } catch (e) { return uncaught(e); }  // not a Response
+          return v;
+        }, uncaught);
       });
     },
   });

@@ -9,6 +9,16 @@
   let nextStubCall = 1;
   let enhancedErrors = false;        // compatibility date 2026-04-21 or later
 
+  // workerd's Date strings name the zone, which is always UTC there.
+  const dateString = Date.prototype.toString;
+  Object.defineProperty(Date.prototype, "toString", {
+    value: function toString() {
+      const text = dateString.call(this);
+      return text.endsWith("GMT+0000") ? text + " (Coordinated Universal Time)" : text;
+    },
+    writable: true, configurable: true,
+  });
+
   class DurableObject {
     constructor(ctx, env) { this.ctx = ctx; this.env = env; }
   }
@@ -56,12 +66,12 @@
     return e;
   }
 
-  function callStub(ns, address, method, args, raw = false) {
+  function callStub(ns, address, byName, method, args, raw = false) {
     let text;
     try { text = raw ? args : serializeText(args); } catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
-    const refused = host.stub(id, flat(JSON.stringify([ns, address, method])), text);
+    const refused = host.stub(id, flat(JSON.stringify([ns, address, method, byName])), text);
     if (refused) {  // "!" + why
       pendingStubs.delete(id);
       try { unwrap(refused); } catch (e) { return Promise.reject(e); }
@@ -69,23 +79,24 @@
     return promise;
   }
 
-  function stubFetch(ns, address, input, init) {
+  function stubFetch(ns, address, byName, input, init) {
     let request;
     try { request = input instanceof Request && init === undefined ? input : new Request(input, init); }
     catch (e) { return Promise.reject(e); }
-    return internal.web.requestToHost(request).then((parts) => callStub(ns, address, "\u0000fetch", parts, true))
+    return internal.web.requestToHost(request).then((parts) => callStub(ns, address, byName, "\u0000fetch", parts, true))
       .then((text) => internal.web.responseFromHost(text));
   }
 
   function makeStub(ns, id) {
     const address = addressOf(id);
+    const byName = id.name !== undefined;
     const stub = { id, name: id.name };
     return new Proxy(stub, {
       get(target, prop) {
         if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
         if (prop === "id" || prop === "name") return target[prop];
-        if (prop === "fetch") return (input, init) => stubFetch(ns, address, input, init);
-        return (...args) => callStub(ns, address, prop, args);
+        if (prop === "fetch") return (input, init) => stubFetch(ns, address, byName, input, init);
+        return (...args) => callStub(ns, address, byName, prop, args);
       },
     });
   }

@@ -12,7 +12,7 @@
   // SQL values as the host takes them (see sqlexec.py): every number binds as REAL, as in
   // workerd; booleans as their text; bytes as base64.
   function sqlBinding(v) {
-    if (typeof v === "number") return Number.isNaN(v) ? null : { $r: Number.isFinite(v) ? v : String(v) };
+    if (typeof v === "number") return Number.isNaN(v) ? null : { $r: Number.isFinite(v) && !Object.is(v, -0) ? v : String(v) };
     if (v === null || v === undefined) return null;
     if (typeof v === "string") return v;
     if (typeof v === "boolean") return String(v);
@@ -30,9 +30,24 @@
   }
   Object.assign(internal.cf, { sqlBinding, sqlValue });
 
+  const ERRORS = { TypeError, RangeError };
+  const ENABLE = "change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly,";
+  const NO_SQL = "SQL is not enabled for this Durable Object class. To enable it, " + ENABLE +
+    "set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
+  const NO_KV = "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this object's namespace is not declared to use SQLite. You can use the older, asyncronous interface via methods of `storage` itself (e.g. `storage.get()`). Alternatively, to enable SQLite, " +
+    ENABLE + " set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
+
   class Backend {
-    constructor(oid, gen, hasAlarm) { this.oid = oid; this.gen = gen; this.hasAlarm = hasAlarm; }
-    call(op, payload) { return unwrap(host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)))); }
+    constructor(oid, gen, hasAlarm, sqlite) { this.oid = oid; this.gen = gen; this.hasAlarm = hasAlarm; this.sqlite = sqlite; }
+    needsSqlite(message) { if (!this.sqlite) throw new Error(message); return this; }
+    call(op, payload) {
+      const reply = host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)));
+      if (reply.charCodeAt(0) === 33) {  // "!" + error: thrown as workerd throws it, a plain Error
+        const info = JSON.parse(reply.slice(1));
+        throw new (ERRORS[info.name] || Error)(info.message);
+      }
+      return JSON.parse(reply);
+    }
   }
 
   function keyOf(key) {
@@ -57,7 +72,8 @@
 
   function alarmTime(when) {
     let ms = when instanceof Date ? when.getTime() : when;
-    if (typeof ms !== "number") throw typeError("Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'double or Date'.");
+    if (typeof ms !== "number") throw typeError("Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'.");
+    if (Number.isNaN(ms)) throw typeError("The value cannot be converted because it is not a valid Date.");
     ms = Math.trunc(ms);
     if (!(ms > 0)) throw typeError("setAlarm() cannot be called with an alarm time <= 0");
     return ms;
@@ -142,7 +158,7 @@
     deleteAll() { return Promise.reject(new Error("Cannot call deleteAll() within a transaction")); }
   }
 
-  class SqlCursor {
+  class Cursor {
     #columns; #rows; #at = 0; #read; #written;
     constructor(token, result) {
       if (token !== TOKEN) throw typeError("Illegal constructor");
@@ -177,6 +193,7 @@
         },
         toArray() { const out = []; for (let r = iterator.next(); !r.done; r = iterator.next()) out.push(r.value); return out; },
         [Symbol.iterator]() { return iterator; },
+        [Symbol.toStringTag]: "RawIterator",
       };
       return iterator;
     }
@@ -187,16 +204,21 @@
     #b;
     constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#b = backend; }
     exec(query, ...bindings) {
-      return new SqlCursor(TOKEN, this.#b.call("sql", [String(query), bindings.map(internal.cf.sqlBinding)]));
+      const b = this.#b.needsSqlite(NO_SQL);
+      return new Cursor(TOKEN, b.call("sql", [String(query), bindings.map(internal.cf.sqlBinding)]));
     }
-    get databaseSize() { return this.#b.call("size", null); }
+    get databaseSize() { return this.#b.needsSqlite(NO_SQL).call("size", null); }
   }
 
   class SyncKvStorage {
-    #b;
-    constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#b = backend; }
+    #backend;
+    constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#backend = backend; }
+    get #b() { return this.#backend.needsSqlite(NO_KV); }
     get(key) { const t = this.#b.call("get", String(key)); return t === null ? undefined : deserializeText(t); }
-    put(key, value) { this.#b.call("put", [String(key), serializeText(value)]); }
+    put(key, value) {
+      if (arguments.length < 2) throw typeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'JsValue'.");
+      this.#b.call("put", [String(key), serializeText(value)]);
+    }
     delete(key) { return this.#b.call("delete", String(key)); }
     list(options) {
       const pairs = this.#b.call("list", listOptions(options));
@@ -249,5 +271,5 @@
     }
   }
 
-  internal.cf.makeStorage = (oid, gen, hasAlarm) => new DurableObjectStorage(TOKEN, new Backend(oid, gen, hasAlarm));
+  internal.cf.makeStorage = (oid, gen, hasAlarm, sqlite) => new DurableObjectStorage(TOKEN, new Backend(oid, gen, hasAlarm, sqlite));
 })
