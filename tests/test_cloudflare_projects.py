@@ -149,3 +149,21 @@ def test_python_calls_reach_id_from_name_and_get_structured_values_back(tmp_path
             "bytes": b"\x01\x02", "none": None, "extra": {"k": [1, 2]}, "name": "a"}
         assert shapes.keep({"when": datetime(2030, 1, 1, tzinfo=timezone.utc), "tags": {"a", "b"}}) == {
             "when": datetime(2030, 1, 1, tzinfo=timezone.utc), "tags": {"a", "b"}}
+
+
+def test_the_workbench_reaches_the_worker_runs_sql_and_shows_kv_keys_and_sql_tables(tmp_path):
+    from dobj.commands import Interpreter
+
+    with Interpreter(dobj.Runtime.load(PROJECTS / "counter-ts", data=tmp_path)) as wb:
+        assert json.loads(wb.run("fetch POST /counter/ann/increment?by=4").body) == {"name": "ann", "value": 4}
+        rows = wb.run("sql COUNTER/ann SELECT value, updates FROM counter")
+        assert rows.value == [{"value": 4, "updates": 1}]
+        wb.run("sql COUNTER/ann UPDATE counter SET value = 10")
+        assert json.loads(wb.run("fetch /counter/ann").body) == {"name": "ann", "value": 10}
+        wb.run("put COUNTER/ann note 'hello'")
+        shown = wb.run("storage COUNTER/ann")
+        assert shown.value == {"kv": {"note": "hello"}, "sql": {"counter": 1}}
+        assert "(sql)" in [e.written for e in wb.rt.trace() if e.kind == "sql"][-1]
+        with pytest.raises(dobj.ExecutionError, match=r'near "SELEC": syntax error at offset 0: SQLITE_ERROR'):
+            wb.run("sql COUNTER/ann SELEC")
+        assert wb.run("objects").value["objects"][0]["object"] == "COUNTER/ann"

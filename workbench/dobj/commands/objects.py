@@ -109,25 +109,35 @@ def _parse_fetch(text: str) -> dict[str, Any]:
     if positional and "/" not in positional[0] and positional[0].upper() in _METHODS:
         method = positional.pop(0).upper()
     if not positional or not 1 <= len(positional) <= 2:
-        raise CommandError("usage: fetch [METHOD] NS/name/path [BODY] [-H 'name: value']...")
-    namespace, rest = parse_object(positional[0])
-    name, _, path = rest.partition("/")
+        raise CommandError("usage: fetch [METHOD] [NS/name]/path [BODY] [-H 'name: value']...")
     body = positional[1] if len(positional) == 2 else None
     method = method or ("POST" if body is not None else "GET")
+    if positional[0].startswith("/"):  # no object: the project's Worker
+        return {"obj": None, "path": positional[0], "method": method, "body": body, "headers": headers}
+    namespace, rest = parse_object(positional[0])
+    name, _, path = rest.partition("/")
     return {"obj": (namespace, name), "path": "/" + path, "method": method, "body": body,
             "headers": headers}
 
 
 @command(
-    "fetch", "fetch [METHOD] NS/name/path [BODY] [-H 'name: value']...",
-    "Send a fake HTTP request to an object's fetch(req); prints status, headers and body.",
+    "fetch", "fetch [METHOD] [NS/name]/path [BODY] [-H 'name: value']...",
+    "Send a fake HTTP request to an object's fetch(req), or with /path alone to the Worker"
+    " of a Workers project; prints status, headers and body.",
     parse=_parse_fetch,
     details="METHOD defaults to GET, or POST when a BODY is given. Quote a BODY with spaces.",
-    examples=("fetch COUNTER/global/count", "fetch POST COUNTER/global/echo 'hello' -H 'x-demo: 1'"),
+    examples=("fetch COUNTER/global/count", "fetch POST COUNTER/global/echo 'hello' -H 'x-demo: 1'",
+              "fetch POST /counter/a/increment"),
 )
 def fetch(interp, obj, path: str, method: str, body: str | None, headers: dict) -> FetchReply:
-    """Deliver a request to the object's ``fetch(req)``."""
-    reply = interp.handle(*obj).fetch(path, method=method, headers=headers, body=body)
+    """Deliver a request to the object's ``fetch(req)``, or to the Worker (``obj`` None)."""
+    if obj is None:
+        if not interp.rt.has_worker:
+            raise CommandError(f"{interp.rt.bundle_path.name} has no Worker to fetch {path} from;"
+                               " fetch an object instead: fetch NS/name/path")
+        reply = interp.rt.fetch(path, method=method, headers=headers, body=body)
+    else:
+        reply = interp.handle(*obj).fetch(path, method=method, headers=headers, body=body)
     return FetchReply(reply.status, reply.headers, reply.body)
 
 

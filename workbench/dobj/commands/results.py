@@ -24,8 +24,12 @@ FOLD_WIDTH = 60
 
 
 def to_json(value: Any, indent: int | None = None) -> str:
-    """JSON text as the workbench shows values (unicode kept, keys in their order)."""
-    return json.dumps(value, ensure_ascii=False, indent=indent)
+    """JSON text as the workbench shows values (unicode kept, keys in their order); the
+    structured clones of Workers projects show as their nearest JSON (sets as arrays,
+    dates as ISO-8601 text, bytes as base64)."""
+    from ..runtime.clone import jsonable
+
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=jsonable)
 
 
 def cell_text(value: Any) -> str:

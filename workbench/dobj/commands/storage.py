@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import did_you_mean
 from ..runtime.clock import format_ms
 from .registry import command
-from .results import Message, Table, to_json
+from .results import Group, Message, Table, to_json
 from .syntax import CommandError, evaluate_value, parse_object, split_words
 
 
@@ -27,12 +27,16 @@ def json_type(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    return "array" if isinstance(value, list) else "object"
+    if isinstance(value, (list, dict)):
+        return "array" if isinstance(value, list) else "object"
+    return {"set": "Set", "datetime": "Date", "bytes": "bytes"}.get(type(value).__name__, type(value).__name__)
 
 
 def json_size(value: Any) -> int:
     """Bytes of a value as ``JSON.stringify`` writes it (what the 2 MiB limit counts)."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    from ..runtime.clone import jsonable
+
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=jsonable).encode("utf-8"))
 
 
 class StorageTable(Table):
@@ -52,9 +56,14 @@ class StorageTable(Table):
         return dict(self.items)
 
 
-def storage_table(handle, prefix: str | None = None) -> StorageTable:
-    """The storage table of an object handle."""
-    return StorageTable(handle.path, handle.storage.items(prefix=prefix), prefix)
+def storage_table(handle, prefix: str | None = None):
+    """The storage table of an object handle, with its SQL tables in a Workers project."""
+    table = StorageTable(handle.path, handle.storage.items(prefix=prefix), prefix)
+    tables = handle.sql_tables()
+    if not tables:
+        return table
+    sql = Table(["table", "rows"], [list(t) for t in tables], title=f"SQL tables of {handle.path}")
+    return Group([table, sql], value={"kv": table.value, "sql": dict(tables)})
 
 
 def format_left(seconds: float) -> str:
@@ -126,3 +135,26 @@ def delete(interp, obj: tuple[str, str], key: str) -> Message:
         hint = did_you_mean(key, interp.rt.storage_keys(*obj, limit=10_000))
         raise CommandError(f"{handle.path} has no key {key!r}{hint}") from None
     return Message(f"{handle.path}: deleted {key}", value=True)
+
+
+def _parse_sql(text: str) -> dict[str, Any]:
+    words = split_words(text, limit=1)
+    query = text[words[0].end:].strip() if words else ""
+    if not words or not query:
+        raise CommandError("usage: sql NS/name QUERY  (e.g. sql COUNTER/a SELECT * FROM counter)")
+    return {"obj": parse_object(words[0].text), "query": query}
+
+
+@command("sql", "sql NS/name QUERY",
+         "Run SQL in an object's own database (Workers projects), as an event of the object;"
+         " shows the rows as a table.",
+         parse=_parse_sql, details="The query runs as ctx.storage.sql.exec would run it: several"
+         " statements in order, the rows of the last one shown.",
+         examples=("sql COUNTER/a SELECT * FROM counter", "sql COUNTER/a UPDATE counter SET value = 0"))
+def sql(interp, obj: tuple[str, str], query: str) -> Table:
+    """Run ``query`` in the object's database and show what it returned."""
+    result = interp.handle(*obj).sql(query)
+    rows = [[cell for cell in row] for row in result["rows"]]
+    note = f"{len(rows)} row{'s' if len(rows) != 1 else ''}, {result['rows_written']} written"
+    return Table(result["columns"] or ["result"], rows or [], title=f"{interp.handle(*obj).path}: {note}",
+                 empty="(no rows)")

@@ -41,7 +41,7 @@ def outcome(event) -> str:
     if event.kind == "fetch" and isinstance(result, dict):
         size = len(str(result.get("body", "")).encode("utf-8"))
         return f"-> {result.get('status')} ({size} byte{'s' if size != 1 else ''})"
-    if event.kind in ("timer", "alarm", "storage", "evict") and result is None:
+    if event.kind in ("timer", "alarm", "storage", "evict", "sql") and result is None:
         return "ok"
     return f"-> {to_json(result)}"
 

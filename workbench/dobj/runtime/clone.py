@@ -203,12 +203,12 @@ def json_text(text: str) -> str:
     """Clone text as JSON text, for HTTP answers: dates as ISO-8601, sets as arrays, bytes
     as base64, maps with other than string keys as arrays of pairs, undefined as null."""
     try:
-        return json.dumps(decode_text(text), default=_jsonable, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(decode_text(text), default=jsonable, separators=(",", ":"), ensure_ascii=False)
     except ValueError:  # a cycle: JSON cannot show it
         return '"(a value with a cycle)"'
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, (set, frozenset)):

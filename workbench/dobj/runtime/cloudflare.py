@@ -201,6 +201,53 @@ class CloudflareCalls:
         event.written.append(ALARM_WRITE)
         return "null"
 
+    # -- storage seen from outside (workbench, Python) ----------------------------------
+    def database_of(self, actor: Actor, *, create: bool = False):
+        return self.objects.database(actor.namespace, self.hex_of(actor), create=create)
+
+    def _cf_edit(self, actor: Actor, event: Event, op: str, key: str | None, value_text: str | None):
+        """A storage edit from outside (REPL ``put``/``del``, the Python mapping)."""
+        db = self.database_of(actor, create=True)
+        if op == "put":
+            db.put(key, value_text)
+            event.written.append(key)
+            return None
+        if op == "delete":
+            event.written.append(key)
+            return "true" if db.delete(key) else "false"
+        if op == "deleteAll":
+            db.delete_all()
+            self._cf_alarm("deleteAlarm", actor, event, None, db)
+            event.written.append("*")
+            return None
+        raise BadRequest(f"unknown storage edit {op!r}")
+
+    def sql_tables(self, namespace: str, name: str) -> list[tuple[str, int]]:
+        db = self.database_of(self.actor(namespace, name))
+        return [] if db is None else db.tables()
+
+    async def sql_query(self, namespace: str, name: str, query: str, bindings: list) -> dict:
+        """Run SQL in an object's database from outside, as an event of that object."""
+        if not self.cf:
+            raise BadRequest("SQL is for Workers projects: the objects of a CommonJS bundle have no database of their own")
+        actor = self.actor(namespace, name)
+        event = self.new_event(actor, "sql", "exec", json.dumps([query, *bindings]))
+        event.clone = False
+
+        async def body(ev: Event) -> dict:
+            result = self.database_of(actor, create=True).exec(query, bindings)
+            if result.rows_written:
+                ev.written.append("(sql)")
+            return {"columns": result.columns, "rows": result.rows, "rows_read": result.rows_read,
+                    "rows_written": result.rows_written}
+
+        return await self.run(actor, event, body)
+
+    def cf_objects(self) -> list[tuple[str, str]]:
+        """(namespace, name) of every object that has a database (its hex id when it has no name)."""
+        names = self._named_hex()
+        return [(ns, names.get((ns, hexid), hexid)) for ns, hexid in self.objects.existing()]
+
     # -- fetch ---------------------------------------------------------------------------
     async def cf_fetch(self, namespace: str, name: str, parts: str, parent: Event | None = None,
                        by_name: bool = True) -> str:

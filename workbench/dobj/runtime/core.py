@@ -24,13 +24,13 @@ from . import bundle as bundles
 from .actors import Actor, check_name, object_hex
 from .clock import ManualClock, RealClock
 from .cloudflare import CloudflareCalls, named_id
-from .clone import json_text
+from .clone import decode_text, encode_text, json_text
 from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
 from .project import is_project
-from .limits import check_key, check_text
+from .limits import check_key, check_text, value_json
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
@@ -234,9 +234,12 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         actor = self.actor(namespace, name)
         if key is not None:
             check_key(key)
-        event = self.new_event(actor, "storage", op, json.dumps([key] if value_text is None else [key, json.loads(value_text)]))
+        shown = "null" if value_text is None else json_text(value_text) if self.cf else value_text
+        event = self.new_event(actor, "storage", op, f"[{json.dumps(key)}, {shown}]" if value_text else json.dumps([key]))
 
         async def body(ev: Event):
+            if self.cf:
+                return self._cf_edit(actor, ev, op, key, value_text)
             if op == "put":
                 self.store.put(actor.oid, key, value_text)
                 ev.written.append(key)
@@ -269,9 +272,48 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
     # -- views ----------------------------------------------------------------------------
     def object_paths(self) -> list[tuple[str, str]]:
         """Every object that is live or has storage."""
-        names = {(a.namespace, a.name) for a in self.actors.values() if a.live}
-        names.update(self.store.objects_with_data())
+        names = {(a.namespace, a.name) for a in self.actors.values() if a.live and a.oid >= 0}
+        names.update(self.cf_objects() if self.cf else self.store.objects_with_data())
         return sorted(names)
+
+    # -- storage from outside: pairs of (key, value text), values decoded per dialect --------
+    def storage_items(self, namespace: str, name: str, prefix: str | None = None) -> list[tuple[str, str]]:
+        actor = self.actor(namespace, name)
+        if self.cf:
+            db = self.database_of(actor)
+            return [] if db is None else [(k, v) for k, v in db.list(prefix=prefix)]
+        return self.store.list(actor.oid, prefix=prefix)
+
+    def storage_value(self, namespace: str, name: str, key: str) -> str | None:
+        actor = self.actor(namespace, name)
+        if self.cf:
+            db = self.database_of(actor)
+            return None if db is None else db.get(key)
+        return self.store.get(actor.oid, check_key(key))
+
+    def storage_keys(self, namespace: str, name: str, prefix: str | None = None,
+                     limit: int | None = None) -> list[str]:
+        if self.cf:
+            db = self.database_of(self.actor(namespace, name))
+            return [] if db is None else db.keys(prefix=prefix, limit=limit)
+        return self.store.keys(namespace, name, prefix=prefix, limit=limit)
+
+    def key_counts(self) -> dict[tuple[str, str], int]:
+        if not self.cf:
+            return self.store.key_counts()
+        counts = {}
+        for ns, name in self.cf_objects():
+            db = self.database_of(self.actor(ns, name)) if ns in self.classes else None
+            if db is not None and db.count():
+                counts[(ns, name)] = db.count()
+        return counts
+
+    def decode_value(self, text: str):
+        """A stored value as Python sees it (JSON, or a structured clone in a project)."""
+        return decode_text(text) if self.cf else json.loads(text)
+
+    def encode_value(self, value) -> str:
+        return encode_text(value) if self.cf else value_json(value)
 
     def close(self) -> None:
         if self.closed:

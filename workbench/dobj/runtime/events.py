@@ -133,7 +133,7 @@ class EventRun:
         event.deadline = time.monotonic() + self.budget if self.budget else float("inf")
         actor.running = event
         try:
-            if not actor.live and event.kind not in ("storage", "evict", "alarm"):
+            if not actor.live and event.kind not in ("storage", "evict", "alarm", "sql"):
                 self._construct(actor, event)
             result = await body(event)
         except DobjError as err:

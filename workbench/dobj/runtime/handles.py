@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from ..errors import BadRequest
 from .clock import format_ms, parse_duration, parse_instant
 from .clone import decode_text, encode_text, json_text
-from .limits import check_key, value_json
 from .trace import Event
 
 if TYPE_CHECKING:
@@ -221,6 +220,16 @@ class ObjectHandle:
         url = url or f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}" + (f"?{query}" if query else "")
         return build_request(method, url, path, query, headers or {}, data)
 
+    def sql(self, query: str, *bindings: Any) -> dict:
+        """Run SQL in the object's own database (Workers projects) as an event of the object:
+        ``{"columns", "rows", "rows_read", "rows_written"}``."""
+        return self._rt._run(self._rt._core.sql_query, self.namespace, self.name, query, list(bindings))
+
+    def sql_tables(self) -> list[tuple[str, int]]:
+        """The object's SQL tables with their row counts (none in a CommonJS bundle)."""
+        core = self._rt._core
+        return self._rt._call_in_loop(core.sql_tables, self.namespace, self.name) if core.cf else []
+
     def evict(self) -> bool:
         """Drop the in-memory instance (storage stays). True if one was live."""
         return self._rt._run(self._rt._core.evict, self.namespace, self.name)
@@ -269,35 +278,24 @@ class StorageView(MutableMapping):
     def __init__(self, handle: ObjectHandle) -> None:
         self._handle = handle
 
-    def _rows(self, **options: Any) -> list[tuple[str, str]]:
-        rt = self._handle._rt
-
-        def rows():
-            core = rt._core
-            actor = core.actor(self._handle.namespace, self._handle.name)
-            return core.store.list(actor.oid, **options)
-
-        return rt._call_in_loop(rows)
+    def _rows(self, prefix: str | None = None) -> list[tuple[str, str]]:
+        h = self._handle
+        return h._rt._call_in_loop(h._rt._core.storage_items, h.namespace, h.name, prefix)
 
     def items(self, prefix: str | None = None):  # type: ignore[override]
         """(key, value) pairs in key order, optionally only keys starting with ``prefix``."""
-        return [(k, json.loads(v)) for k, v in self._rows(prefix=prefix)]
+        decode = self._handle._rt._core.decode_value
+        return [(k, decode(v)) for k, v in self._rows(prefix=prefix)]
 
     def __getitem__(self, key: str) -> Any:
-        rt = self._handle._rt
-
-        def get():
-            core = rt._core
-            actor = core.actor(self._handle.namespace, self._handle.name)
-            return core.store.get(actor.oid, check_key(key))
-
-        value = rt._call_in_loop(get)
+        h = self._handle
+        value = h._rt._call_in_loop(h._rt._core.storage_value, h.namespace, h.name, key)
         if value is None:
             raise KeyError(key)
-        return json.loads(value)
+        return h._rt._core.decode_value(value)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._edit("put", key, value_json(value))
+        self._edit("put", key, self._handle._rt._core.encode_value(value))
 
     def __delitem__(self, key: str) -> None:
         if self._edit("delete", key) == "false":

@@ -239,14 +239,20 @@ class ObjectStore:
         self._open: dict[tuple[str, str], ObjectDatabase] = {}
         self._dirty: set[ObjectDatabase] = set()
 
-    def database(self, namespace: str, hexid: str) -> ObjectDatabase:
+    def database(self, namespace: str, hexid: str, *, create: bool = True) -> ObjectDatabase | None:
+        """The object's database, opened on first use (None when ``create`` is false and
+        it has none yet)."""
         db = self._open.get((namespace, hexid))
         if db is None:
             path = ":memory:"
             if self.root is not None:
                 folder = self.root / namespace
+                if not create and not (folder / f"{hexid}.sqlite").exists():
+                    return None
                 folder.mkdir(parents=True, exist_ok=True)
                 path = str(folder / f"{hexid}.sqlite")
+            elif not create:
+                return None
             try:
                 db = self._open[(namespace, hexid)] = ObjectDatabase(path, self.synchronous, self._dirty.add)
             except sqlite3.Error as exc:

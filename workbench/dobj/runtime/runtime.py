@@ -235,13 +235,12 @@ class Runtime:
                      limit: int | None = None) -> list[str]:
         """The keys of one object in key order, without reading their values (also for a
         namespace the bundle no longer exports)."""
-        return self._call_in_loop(
-            lambda: self._core.store.keys(namespace, name, prefix=prefix, limit=limit))
+        return self._call_in_loop(self._core.storage_keys, namespace, name, prefix, limit)
 
     def key_counts(self) -> dict[tuple[str, str], int]:
         """``{(namespace, name): number of keys}`` of every object holding keys, without
         reading their values."""
-        return self._call_in_loop(self._core.store.key_counts)
+        return self._call_in_loop(self._core.key_counts)
 
     def live_count(self) -> int:
         return sum(1 for a in list(self._core.actors.values()) if a.live)
