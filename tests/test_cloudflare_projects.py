@@ -167,3 +167,20 @@ def test_the_workbench_reaches_the_worker_runs_sql_and_shows_kv_keys_and_sql_tab
         with pytest.raises(dobj.ExecutionError, match=r'near "SELEC": syntax error at offset 0: SQLITE_ERROR'):
             wb.run("sql COUNTER/ann SELEC")
         assert wb.run("objects").value["objects"][0]["object"] == "COUNTER/ann"
+
+
+def test_dobj_serve_hands_requests_to_the_worker_and_keeps_its_own_routes_under_dobj(tmp_path):
+    import httpx
+
+    from dobj.server import Server
+
+    with dobj.Runtime.load(PROJECTS / "counter-ts", data=tmp_path, clock="real") as rt, \
+            Server(rt, port=0) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        answer = client.post("/counter/ann/increment?by=3")
+        assert (answer.status_code, answer.json()) == (200, {"name": "ann", "value": 3})
+        assert client.get("/nowhere").status_code == 404  # the Worker's own 404
+        assert client.get("/_dobj/healthz").json() == {"ok": True}
+        rpc = client.post("/_dobj/rpc/COUNTER/ann/increment", json=[2])
+        assert rpc.json() == {"ok": True, "result": 5}
+        assert client.post("/_dobj/rpc/COUNTER/ann/snapshot").json()["result"] == {
+            "name": "ann", "value": 5, "updates": 2}
