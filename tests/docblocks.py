@@ -238,12 +238,14 @@ class Page:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.server.poll() is None, f"dobj serve exited: {self.server.stdout.read()}"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"{line}: the server did not answer /healthz")
+            for health in ("/healthz", "/_dobj/healthz"):  # a project's Worker owns /healthz
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{health}", timeout=1):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError(f"{line}: the server did not answer /healthz or /_dobj/healthz")
 
     def stop(self) -> None:
         if self.server is not None:

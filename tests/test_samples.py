@@ -19,6 +19,7 @@ from docblocks import run_page
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 BUNDLES = sorted(SAMPLES.glob("*.js"))
+PROJECTS = sorted(p for p in SAMPLES.iterdir() if p.is_dir())  # Cloudflare-style projects
 REPL = str(Path(sys.executable).parent / "dobj-repl")
 
 
@@ -58,6 +59,22 @@ def test_every_sample_has_a_readme_whose_examples_still_run(bundle):
     assert readme.exists(), f"{bundle.name} has no {readme.name}"
     text = readme.read_text(encoding="utf-8")
     assert f"dobj-repl samples/{bundle.name}" in text, "the README shows no REPL transcript"
+    assert run_page(readme) >= 1
+
+
+def test_the_project_samples_are_one_typescript_with_sql_and_one_javascript_with_alarms():
+    assert {p.name for p in PROJECTS} >= {"guestbook-ts", "reminders-js"}
+    assert (SAMPLES / "guestbook-ts" / "src" / "index.ts").exists()
+    assert "sql.exec" in (SAMPLES / "guestbook-ts" / "src" / "index.ts").read_text()
+    assert "setAlarm" in (SAMPLES / "reminders-js" / "src" / "index.js").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_every_project_sample_has_a_readme_whose_examples_still_run(project):
+    readme = project / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert f"dobj-repl samples/{project.name}" in text, "the README shows no REPL transcript"
     assert run_page(readme) >= 1
 
 

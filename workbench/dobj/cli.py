@@ -54,6 +54,9 @@ def serve(args: argparse.Namespace) -> int:
 def banner(rt: Runtime, server: Server, args: argparse.Namespace) -> str:
     """What ``dobj serve`` prints once it listens: the address and a curl line to try."""
     lines = [f"dobj: serving {args.bundle} on {server.url} (data in {args.data})"]
+    lines += [f"dobj: warning: {text}" for text in rt.warnings]
+    if rt.has_worker:
+        lines.append("  the Worker answers every request; the gateway answers under /_dobj/")
     for namespace, info in rt.namespaces.items():
         lines.append(f"  {namespace:<12} {info.export}: {describe_methods(info)}")
     base = server.url
@@ -115,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="serve a bundle over HTTP",
                             description="Serve a bundle over HTTP: POST /rpc/NS/NAME/METHOD,"
                             " ANY /fetch/NS/NAME/PATH, GET /healthz.")
-    p.add_argument("bundle", metavar="BUNDLE", help="the CommonJS bundle (.js) to serve")
+    p.add_argument("bundle", metavar="BUNDLE", help="the CommonJS bundle (.js) to serve, or a Cloudflare"
+                   " Workers project: its folder, its wrangler config or its entry module")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default: 8787)")
     p.add_argument("--data", default=".dobj", metavar="DIR",

@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line options of ``dobj-repl``."""
     p = argparse.ArgumentParser(
         prog="dobj-repl", description="Work with the objects of a Durable Objects bundle interactively.")
-    p.add_argument("bundle", help="the bundle: one CommonJS .js file exporting objects")
+    p.add_argument("bundle", help="the bundle (one CommonJS .js file exporting objects), or a Cloudflare"
+                   " Workers project: its folder, its wrangler config or its entry module")
     p.add_argument("--data", metavar="DIR", help="keep storage in SQLite files under DIR (default: in memory)")
     p.add_argument("--real-clock", action="store_true", help="run on wall-clock time instead of the manual clock")
     p.add_argument("--cpu-timeout", default="2s", metavar="T", help="budget per event, e.g. 2s, 500ms; 0 = none")
@@ -112,8 +113,10 @@ def banner(interp: Interpreter) -> str:
     rt = interp.runtime
     spaces = ", ".join(f"{ns} ({c.export})" for ns, c in rt.namespaces.items())
     clock = "manual clock (tick 5s moves it)" if rt.clock.manual else "real clock"
-    return (f"dobj workbench: {rt.bundle_path.name}: {spaces}; {clock}."
-            " help lists commands, Tab completes, Ctrl-D quits.")
+    worker = " fetch /path reaches the Worker." if rt.has_worker else ""
+    warnings = "".join(f"\nwarning: {text}" for text in rt.warnings)
+    return (f"dobj workbench: {rt.bundle_path.name}: {spaces}; {clock}.{worker}"
+            " help lists commands, Tab completes, Ctrl-D quits." + warnings)
 
 
 def main(argv: list[str] | None = None) -> int:

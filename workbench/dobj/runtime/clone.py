@@ -210,7 +210,7 @@ def json_text(text: str) -> str:
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if isinstance(value, (set, frozenset)):
         return list(value)
     if isinstance(value, bytes):

@@ -99,6 +99,13 @@
   }
   Object.assign(internal.web, { requestToHost: (r) => Promise.resolve(requestToHost(r)), responseFromHost });
 
+  // Outbound requests leave nothing local: refused, saying so (a test can stand in for them).
+  globalThis.fetch = function fetch(input) {
+    const url = input instanceof Request ? input.url : String(input);
+    return Promise.reject(new TypeError("fetch(" + JSON.stringify(url) + ") was refused: dobj runs objects"
+      + " without network access; call another object through its stub instead"));
+  };
+
   function makeCtx(oid, id, storage) {
     return {
       id, storage,
