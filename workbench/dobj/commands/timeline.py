@@ -48,7 +48,8 @@ def outcome(event) -> str:
 
 def event_call(event) -> str:
     """``increment(3)``: the method and its arguments as the trace shows them."""
-    args = event.args[1:-1] if event.args.startswith("[") else event.args
+    args = event.arguments
+    args = args[1:-1] if args.startswith("[") else args
     if len(args) > CALL_WIDTH:
         args = args[:CALL_WIDTH - 3] + "..."
     return f"{event.method}({args})"

@@ -83,7 +83,7 @@ class Turn:
 class Actor:
     """One object identity and its (possibly absent) live instance."""
 
-    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers", "named")
+    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers", "named", "hexid")
 
     def __init__(self, namespace: str, name: str, oid: int) -> None:
         self.namespace, self.name, self.oid = namespace, name, oid
@@ -93,6 +93,7 @@ class Actor:
         self.running: Event | None = None
         self.timers: set[int] = set()
         self.named = True  # False: reached only by the hex digits of an id (no ctx.id.name)
+        self.hexid: str | None = None  # its id's hex digits, once computed
 
     @property
     def path(self) -> str:

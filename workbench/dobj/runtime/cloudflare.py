@@ -96,7 +96,7 @@ class CloudflareCalls:
             if name is not None:
                 return self.actor(namespace, name)
             actor = self.actor(namespace, address)
-            actor.named = False
+            actor.named, actor.hexid = False, address
             return actor
         return self.actor(namespace, address)
 

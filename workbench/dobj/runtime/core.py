@@ -163,9 +163,12 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
 
     def hex_of(self, actor: Actor) -> str:
         """The object's id as ``ctx.id.toString()`` / ``state.id.toString()`` shows it."""
-        if not self.cf:
-            return object_hex(actor.namespace, actor.name)
-        return named_id(actor.namespace, actor.name) if actor.named else actor.name
+        if actor.hexid is None:
+            if not self.cf:
+                actor.hexid = object_hex(actor.namespace, actor.name)
+            else:
+                actor.hexid = named_id(actor.namespace, actor.name) if actor.named else actor.name
+        return actor.hexid
 
     def _discard(self, actor: Actor) -> None:
         """Drop the instance: its storage handle and timers stop working at once."""
@@ -206,8 +209,6 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         actor = self.actor(namespace, name)
         if not isinstance(method, str) or not method or method in _OBJECT_PROTOTYPE:
             raise MethodNotFound(f"{method!r} cannot be called over RPC; call one of the class's own methods")
-        if self.cf:  # the trace shows the arguments as JSON, not as clone records
-            args_text = json_text(args_text)
         return actor, self.new_event(actor, "rpc", method, args_text, parent)
 
     async def fetch(self, namespace: str, name: str, request: dict) -> dict:

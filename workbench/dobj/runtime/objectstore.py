@@ -26,6 +26,8 @@ from ..errors import StorageError
 from .limits import _prefix_end
 from .sqlexec import SqlResult, SqlRunner, sql_error
 
+CACHED_KEYS = 1000  # values remembered per database (every write goes through this class)
+CACHED_VALUE_CHARS = 16 * 1024
 RECORD_LIMIT = 2_200_000  # bytes of one row (key + value + header), as workerd's SQLite allows
 # Made on first use, as workerd makes them: a fresh database holds nothing but its schema page.
 KV_TABLE = "CREATE TABLE IF NOT EXISTS _cf_KV (key BLOB PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
@@ -57,6 +59,7 @@ class ObjectDatabase:
         self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
         self.sql = SqlRunner(self.db, self._begin)
         self.in_txn = False
+        self._cache: dict[str, str | None] = {}  # key -> value text, None when absent
         self._savepoints: list[str] = []  # open, innermost last
         self._next_savepoint = 0
 
@@ -98,6 +101,7 @@ class ObjectDatabase:
             self.db.execute(f"ROLLBACK TO {name}")
             self.db.execute(f"RELEASE {name}")
             del self._savepoints[self._savepoints.index(name):]
+            self._cache.clear()
             self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
 
     def rollback_open(self) -> bool:
@@ -117,8 +121,20 @@ class ObjectDatabase:
     def get(self, key: str) -> str | None:
         if not self._kv:
             return None
+        if key in self._cache:
+            return self._cache[key]
         row = self.db.execute("SELECT value FROM _cf_KV WHERE key=?", (_key(key),)).fetchone()
-        return None if row is None else row[0]
+        value = None if row is None else row[0]
+        self._remember(key, value)
+        return value
+
+    def _remember(self, key: str, value: str | None) -> None:
+        if value is not None and len(value) > CACHED_VALUE_CHARS:
+            self._cache.pop(key, None)
+            return
+        if len(self._cache) >= CACHED_KEYS:
+            self._cache.clear()
+        self._cache[key] = value
 
     def get_many(self, keys: list[str]) -> list[list[str]]:
         """``[key, value]`` pairs in key order, missing keys left out, duplicates once."""
@@ -136,6 +152,7 @@ class ObjectDatabase:
                             (_key(key), value))
         except sqlite3.Error as exc:
             raise sql_error(exc) from None
+        self._remember(key, value)
 
     def put_many(self, pairs: list[list[str]]) -> None:
         """Store every pair, or none of them."""
@@ -152,6 +169,7 @@ class ObjectDatabase:
         if not self._kv:
             return False
         self._begin()
+        self._remember(key, None)
         return self.db.execute("DELETE FROM _cf_KV WHERE key=?", (_key(key),)).rowcount > 0
 
     def delete_many(self, keys: list[str]) -> int:
@@ -189,6 +207,7 @@ class ObjectDatabase:
                 " AND type IN ('table', 'view', 'trigger') ORDER BY type='table'").fetchall():
             self.db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
         self._kv = False
+        self._cache.clear()
 
     def set_alarm(self, due_ms: float | None) -> None:
         """Keep the alarm in ``_cf_METADATA`` too, where workerd keeps it (None: deleted)."""

@@ -57,6 +57,16 @@ class Event:
         return f"{self.namespace}/{self.name}"
 
     @property
+    def arguments(self) -> str:
+        """The arguments as JSON text (an RPC call's structured clones, in a Workers project,
+        shown as their nearest JSON; decoded only when shown)."""
+        if self.clone and self.kind == "rpc":
+            from .clone import json_text
+
+            return json_text(self.args)
+        return self.args
+
+    @property
     def ok(self) -> bool:
         return self.done and self.error is None
 
@@ -80,7 +90,8 @@ class Event:
 
     def describe(self) -> str:
         """``COUNTER/global rpc increment([3])`` style one-line summary."""
-        what = f"{self.method}({self.args[1:-1] if self.args.startswith('[') else self.args})"
+        args = self.arguments
+        what = f"{self.method}({args[1:-1] if args.startswith('[') else args})"
         return f"{self.object} {self.kind} {what}"
 
     def to_dict(self) -> dict:
@@ -90,7 +101,7 @@ class Event:
             "object": self.object,
             "kind": self.kind,
             "method": self.method,
-            "args": self.args,
+            "args": self.arguments,
             "at_ms": self.at_ms,
             "duration_ms": self.duration_ms,
             "ok": self.ok,
