@@ -1,104 +1,164 @@
 """Storage of Workers projects' objects: one SQLite database per object, KV pairs and SQL.
 
 Each object's database holds its own SQL tables and, hidden from its SQL, the KV pairs of
-the async and ``kv`` APIs in ``_cf_KV`` (the name workerd uses; ``_cf_METADATA`` exists
-too), so the KV and SQL writes of one event commit together. Databases live in
-``<data>/objects/<namespace>/<hex id>.sqlite`` (WAL), or in memory without a data folder.
+the async and ``kv`` APIs in ``_cf_KV`` and its alarm in ``_cf_METADATA``, as workerd
+keeps them (same tables, made on first use), so the KV and SQL writes of an event commit
+together. Databases live in ``<data>/objects/<namespace>/<hex id>.sqlite`` (WAL), or in
+memory without a data folder. The data folder's lock is the seed store's (``storage.py``).
 
-Keys are stored as the bytes of their UTF-8 (a lone surrogate as the bytes WTF-8 gives it,
-listed back as U+FFFD, as workerd does), so they sort in UTF-8 byte order; values are the
-text of serialized structured clones, opaque here. SQL runs with workerd's rules: see
-:mod:`.sqlexec`.
+Keys are stored as TEXT holding their UTF-8 (a lone surrogate as the bytes WTF-8 gives
+it), so they sort in UTF-8 byte order and a lone surrogate lists back as U+FFFD, as in
+workerd. Values are the text of serialized structured clones, opaque here, kept exactly
+(lone surrogates too). The one size limit is workerd's: a KV row (key, value, header) of
+at most 2,200,000 bytes, the value counted as ``size`` bytes when the caller gives V8's
+serialized size (``put(key, value, size)``), else as its UTF-8.
+
+Writes go into an open transaction per database; :meth:`ObjectStore.commit` ends them
+all. The runtime commits before any result leaves it, so nothing acknowledged is lost.
 
 >>> store = ObjectStore(None)
 >>> db = store.database("COUNTER", "ab" * 32)
 >>> db.put("b", "2"); db.put("a", "1"); db.list(limit=1)
-[['a', '1']]
+[('a', '1')]
 >>> store.commit(); store.close()
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+from collections import OrderedDict
 from pathlib import Path
+from urllib.parse import quote, unquote
 
-from ..errors import StorageError
-from .limits import _prefix_end
-from .sqlexec import SqlResult, SqlRunner, sql_error
+from ..errors import BadRequest, StorageError
+from .sqlexec import TAG as _TAG
+from .sqlexec import ErrorOffset, SqlError, SqlResult, SqlRunner
+from .sqlrules import Rules
 
-RECORD_LIMIT = 2_200_000  # bytes of one row (key + value + header), as workerd's SQLite allows
-# Made on first use, as workerd makes them: a fresh database holds nothing but its schema page.
-KV_TABLE = "CREATE TABLE IF NOT EXISTS _cf_KV (key BLOB PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
-METADATA_TABLE = "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)"
-ALARM_KEY = 1
+RECORD_LIMIT = 2_200_000  # workerd's SQLITE_LIMIT_LENGTH: bytes of one row, or of one value
+_UNLIMITED = 1_000_000_000  # for the runtime's own statements (our value text is not V8's)
+LIMITS = {  # workerd's SqliteDatabase::setupSecurity
+    sqlite3.SQLITE_LIMIT_LENGTH: _UNLIMITED, sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_COLUMN: 100, sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 5, sqlite3.SQLITE_LIMIT_VDBE_OP: 25_000,
+    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 127, sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 50, sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 100,
+    sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 10, sqlite3.SQLITE_LIMIT_WORKER_THREADS: 0,
+}
+SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL", "off": "OFF"}
+_KV_TABLE = "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID" + _TAG
+_METADATA_TABLE = "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)" + _TAG
+_GET = "SELECT value FROM _cf_KV WHERE key = CAST(? AS TEXT)" + _TAG
+_PUT = "INSERT OR REPLACE INTO _cf_KV VALUES (CAST(? AS TEXT), ?)" + _TAG
+_DELETE = "DELETE FROM _cf_KV WHERE key = CAST(? AS TEXT)" + _TAG
+_HAS = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?" + _TAG
+_SIZE = "SELECT (SELECT * FROM pragma_page_count) - (SELECT * FROM pragma_freelist_count)" + _TAG
+_ALARM_KEY = 1  # workerd keeps the alarm (in nanoseconds) under key 1 of _cf_METADATA
+_HEX_ID = re.compile(r"[0-9a-f]{64}")
+TOO_BIG = "string or blob too big: SQLITE_TOOBIG"
 
 
 def _key(key: str) -> bytes:
-    return key.encode("utf-8", "surrogatepass")
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) > RECORD_LIMIT:  # SQLite refuses to bind it, and workerd says so
+        raise SqlError(TOO_BIG, sqlite_code="SQLITE_TOOBIG")
+    return encoded
 
 
-def _text(key: bytes) -> str:
-    return key.decode("utf-8", "replace")
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _varint(n: int) -> int:
+    return 1 if n < 1 << 7 else 2 if n < 1 << 14 else 3 if n < 1 << 21 else 4 if n < 1 << 28 else 5
+
+
+def record_size(key_bytes: int, value_bytes: int) -> int:
+    """Bytes of the SQLite record of one ``_cf_KV`` row (header, key TEXT, value BLOB)."""
+    return 1 + _varint(2 * key_bytes + 13) + _varint(2 * value_bytes + 12) + key_bytes + value_bytes
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest byte string above every one starting with ``prefix`` (None: no bound)."""
+    prefix = prefix.rstrip(b"\xff")
+    return prefix[:-1] + bytes([prefix[-1] + 1]) if prefix else None
 
 
 class ObjectDatabase:
-    """One object's database: its KV pairs, its SQL tables, its transactions."""
+    """One object's database: its KV pairs, its SQL tables, its alarm, its transactions."""
 
-    def __init__(self, path: str, synchronous: str, on_write=None) -> None:
-        self._on_write = on_write  # told when a transaction starts, so commits find it
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.text_factory = lambda b: b.decode("utf-8", "replace")
-        if path != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(f"PRAGMA synchronous={synchronous}")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RECORD_LIMIT)
-        self.db.execute("PRAGMA user_version")  # a fresh database gets its first page
-        self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
-        self.sql = SqlRunner(self.db, self._begin)
+    def __init__(self, path: str, synchronous: str = "NORMAL", on_write=None) -> None:
+        self.path, self._synchronous, self._on_write = path, synchronous, on_write
+        self._open()
+
+    def _open(self) -> None:
+        self.db = db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.text_factory = _text
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={self._synchronous}")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA cache_size=-1024")
+        for limit, value in LIMITS.items():
+            db.setlimit(limit, value)
+        self.rules = Rules()
+        db.set_authorizer(self.rules)
+        self.sql = SqlRunner(db, self.rules, ErrorOffset(db, self.path), self._begin)
+        self._kv = self._has("_cf_KV")
         self.in_txn = False
-        self._savepoints: list[str] = []  # open, innermost last
-        self._next_savepoint = 0
+        self._savepoints: list[str] = []  # open ones, innermost last
+        self._serial = 0
 
-    # -- transactions -------------------------------------------------------------------
+    def _has(self, table: str) -> bool:
+        return self.db.execute(_HAS, (table,)).fetchone() is not None
+
+    # -- transactions -------------------------------------------------------------------------
     def _begin(self) -> None:
         if not self.in_txn:
-            self.db.execute("BEGIN")
+            self.db.execute("BEGIN" + _TAG)
             self.in_txn = True
             if self._on_write is not None:
                 self._on_write(self)
 
     def commit(self) -> None:
+        """Make every write so far durable (per the store's durability)."""
         if self.in_txn:
             try:
-                self.db.execute("COMMIT")
+                self.db.execute("COMMIT" + _TAG)
             except sqlite3.Error as exc:
-                raise StorageError(f"commit failed: {exc}") from exc
+                raise StorageError(f"commit of {self.path} failed: {exc}") from exc
             finally:
                 self.in_txn = self.db.in_transaction
                 self._savepoints.clear()
 
     def savepoint(self) -> str:
-        """Open a nested transaction; savepoints are named uniquely, so one that an outer
-        transaction already ended (an async callback outliving transactionSync) is a no-op."""
+        """Open a nested transaction (``transaction()``, ``transactionSync()``); its name.
+
+        Names are never reused, so releasing or rolling back one that an outer transaction
+        already ended (an async callback outliving ``transactionSync``) does nothing.
+        """
         self._begin()
-        self._next_savepoint += 1
-        name = f"txn{self._next_savepoint}"
-        self.db.execute(f"SAVEPOINT {name}")
+        self._serial += 1
+        name = f"_cf_txn{self._serial}"
+        self.db.execute(f"SAVEPOINT {name}" + _TAG)
         self._savepoints.append(name)
         return name
 
     def release(self, name: str) -> None:
         if name in self._savepoints:
-            self.db.execute(f"RELEASE {name}")
+            self.db.execute(f"RELEASE {name}" + _TAG)
             del self._savepoints[self._savepoints.index(name):]
 
     def rollback_to(self, name: str) -> None:
+        """Undo every KV and SQL write since ``savepoint()`` gave ``name``, and end it."""
         if name in self._savepoints:
-            self.db.execute(f"ROLLBACK TO {name}")
-            self.db.execute(f"RELEASE {name}")
+            self.db.execute(f"ROLLBACK TO {name}" + _TAG)
+            self.db.execute(f"RELEASE {name}" + _TAG)
             del self._savepoints[self._savepoints.index(name):]
-            self._kv = self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_KV'").fetchone() is not None
+            self._kv = self._has("_cf_KV")
+            self.sql.forget_plans()
 
     def rollback_open(self) -> bool:
         """Roll back every transaction still open (one the budget cut off); True if any."""
@@ -107,123 +167,177 @@ class ObjectDatabase:
         self.rollback_to(self._savepoints[0])
         return True
 
-    # -- KV -------------------------------------------------------------------------------
+    # -- KV -------------------------------------------------------------------------------------
+    def get(self, key: str) -> str | None:
+        if not self._kv:
+            _key(key)
+            return None
+        row = self.db.execute(_GET, (_key(key),)).fetchone()
+        return None if row is None else row[0].decode("utf-8", "surrogatepass")
+
+    def get_many(self, keys) -> list[tuple[str, str]]:
+        """(key, value) pairs in key order (UTF-8 bytes), missing keys left out, duplicates once."""
+        unique = {_key(k): k for k in keys}
+        if not self._kv:
+            return []
+        found = []
+        for encoded in sorted(unique):
+            row = self.db.execute(_GET, (encoded,)).fetchone()
+            if row is not None:
+                found.append((unique[encoded], row[0].decode("utf-8", "surrogatepass")))
+        return found
+
+    def _row(self, key: str, value: str, size: int | None) -> tuple[bytes, bytes]:
+        encoded, data = _key(key), value.encode("utf-8", "surrogatepass")
+        if record_size(len(encoded), len(data) if size is None else size) > RECORD_LIMIT:
+            raise SqlError(TOO_BIG, sqlite_code="SQLITE_TOOBIG")
+        return encoded, data
+
+    def put(self, key: str, value: str, size: int | None = None) -> None:
+        """Store ``value`` under ``key``; ``size``: the value's bytes as workerd counts them."""
+        row = self._row(key, value, size)
+        self._writing_kv()
+        self.db.execute(_PUT, row)
+
+    def put_many(self, pairs) -> None:
+        """Store every ``(key, value[, size])``, or none of them (nothing written on an error)."""
+        rows = [self._row(*pair) for pair in pairs]
+        if rows:
+            self._writing_kv()
+            self.db.executemany(_PUT, rows)
+
     def _writing_kv(self) -> None:
         self._begin()
         if not self._kv:
-            self.db.execute(KV_TABLE)
+            self.db.execute(_KV_TABLE)
             self._kv = True
 
-    def get(self, key: str) -> str | None:
-        if not self._kv:
-            return None
-        row = self.db.execute("SELECT value FROM _cf_KV WHERE key=?", (_key(key),)).fetchone()
-        return None if row is None else row[0]
-
-    def get_many(self, keys: list[str]) -> list[list[str]]:
-        """``[key, value]`` pairs in key order, missing keys left out, duplicates once."""
-        found = {}
-        for key in set(keys):
-            value = self.get(key)
-            if value is not None:
-                found[_key(key)] = [key, value]
-        return [found[k] for k in sorted(found)]
-
-    def put(self, key: str, value: str) -> None:
-        self._writing_kv()
-        try:
-            self.db.execute("INSERT INTO _cf_KV VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                            (_key(key), value))
-        except sqlite3.Error as exc:
-            raise sql_error(exc) from None
-
-    def put_many(self, pairs: list[list[str]]) -> None:
-        """Store every pair, or none of them."""
-        point = self.savepoint()
-        try:
-            for key, value in pairs:
-                self.put(key, value)
-        except BaseException:
-            self.rollback_to(point)
-            raise
-        self.release(point)
-
     def delete(self, key: str) -> bool:
+        encoded = _key(key)
         if not self._kv:
             return False
         self._begin()
-        return self.db.execute("DELETE FROM _cf_KV WHERE key=?", (_key(key),)).rowcount > 0
+        return self.db.execute(_DELETE, (encoded,)).rowcount > 0
 
-    def delete_many(self, keys: list[str]) -> int:
-        return sum(self.delete(key) for key in set(keys))
+    def delete_many(self, keys) -> int:
+        """How many of ``keys`` existed (each counted once); all of them are gone after."""
+        unique = {_key(k) for k in keys}
+        if not self._kv or not unique:
+            return 0
+        self._begin()
+        return sum(self.db.execute(_DELETE, (k,)).rowcount > 0 for k in unique)
 
-    def list(self, *, start: str | None = None, start_after: str | None = None, end: str | None = None,
-             prefix: str | None = None, reverse: bool = False, limit: int | None = None) -> list[list[str]]:
-        """``[key, value]`` pairs in key order (descending with ``reverse``), at most ``limit``."""
+    def list(self, *, start=None, start_after=None, end=None, prefix=None, reverse=False,
+             limit=None) -> list[tuple[str, str]]:
+        """(key, value) pairs in key order (descending with ``reverse``), at most ``limit``.
+
+        The bounds intersect: ``start`` (inclusive) or ``start_after``, ``end`` (exclusive)
+        and ``prefix``. Errors are workerd's TypeErrors.
+        """
+        if start is not None and start_after is not None:
+            raise BadRequest("list() cannot be called with both start and startAfter values.", js_name="TypeError")
+        if limit is not None:
+            limit = int(limit)
+            if limit <= 0:
+                raise BadRequest("List limit must be positive.", js_name="TypeError")
         if not self._kv:
             return []
         where, params = [], []
         for op, bound in ((">=", start), (">", start_after), ("<", end)):
             if bound is not None:
-                where.append(f"key {op} ?")
+                where.append(f"key {op} CAST(? AS TEXT)")
                 params.append(_key(bound))
         if prefix:
-            where.append("key >= ?")
-            params.append(_key(prefix))
-            upper = _prefix_end(prefix)
-            if upper is not None:
-                where.append("key < ?")
-                params.append(_key(upper))
+            low = _key(prefix)
+            where.append("key >= CAST(? AS TEXT)")
+            params.append(low)
+            high = _prefix_end(low)
+            if high is not None:
+                where.append("key < CAST(? AS TEXT)")
+                params.append(high)
         sql = "SELECT key, value FROM _cf_KV" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY key" + (" DESC" if reverse else "")
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [[_text(k), v] for k, v in self.db.execute(sql, params)]
+            sql += f" LIMIT {limit}"
+        return [(k, v.decode("utf-8", "surrogatepass")) for k, v in self.db.execute(sql + _TAG, params)]
 
     def delete_all(self) -> None:
-        """Delete every KV pair and every SQL table, index, view and trigger."""
-        self._begin()
-        for kind, name in self.db.execute(
-                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-                " AND type IN ('table', 'view', 'trigger') ORDER BY type='table'").fetchall():
-            self.db.execute(f'DROP {kind.upper()} IF EXISTS "{name.replace(chr(34), chr(34) * 2)}"')
-        self._kv = False
+        """Delete the whole database: KV pairs, alarm and every SQL table, as workerd resets it.
+
+        Refused inside ``transaction()``/``transactionSync()``; writes of the event not yet
+        committed go too. The empty database is on disk at once (workerd deletes the file).
+        """
+        if self._savepoints:
+            raise SqlError("Cannot call deleteAll() within a transaction")
+        self.db.close()
+        if self.path != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                try:
+                    os.remove(self.path + suffix)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise StorageError(f"deleteAll() could not remove {self.path}{suffix}: {exc}") from exc
+        self._open()
+
+    # -- alarm ----------------------------------------------------------------------------------
+    def get_alarm(self) -> int | None:
+        """The alarm kept in ``_cf_METADATA``, in milliseconds since the epoch (None: none)."""
+        if not self._has("_cf_METADATA"):
+            return None
+        row = self.db.execute("SELECT value FROM _cf_METADATA WHERE key=?" + _TAG, (_ALARM_KEY,)).fetchone()
+        return None if row is None or row[0] is None else row[0] // 1_000_000
 
     def set_alarm(self, due_ms: float | None) -> None:
-        """Keep the alarm in ``_cf_METADATA`` too, where workerd keeps it (None: deleted)."""
-        self._begin()
+        """Keep the alarm where workerd keeps it (None deletes it without making the table)."""
         if due_ms is None:
-            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='_cf_METADATA'").fetchone():
-                self.db.execute("DELETE FROM _cf_METADATA WHERE key=?", (ALARM_KEY,))
+            if self._has("_cf_METADATA"):
+                self._begin()
+                self.db.execute("UPDATE _cf_METADATA SET value=NULL WHERE key=?" + _TAG, (_ALARM_KEY,))
             return
-        self.db.execute(METADATA_TABLE)
-        self.db.execute("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)", (ALARM_KEY, int(due_ms)))
+        self._begin()
+        self.db.execute(_METADATA_TABLE)
+        self.db.execute("INSERT OR REPLACE INTO _cf_METADATA VALUES (?, ?)" + _TAG,
+                        (_ALARM_KEY, int(due_ms) * 1_000_000))
 
-    # -- SQL and the workbench ---------------------------------------------------------------
-    def exec(self, query: str, bindings: list) -> SqlResult:
-        return self.sql.exec(query, bindings)
+    # -- SQL ------------------------------------------------------------------------------------
+    def exec(self, query: str, bindings=()) -> SqlResult:
+        """``sql.exec(query, ...bindings)``: see :mod:`.sqlexec` for the encodings."""
+        self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RECORD_LIMIT)
+        try:
+            return self.sql.exec(query, list(bindings))
+        finally:
+            self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _UNLIMITED)
 
     @property
     def size(self) -> int:
-        """``sql.databaseSize``: the pages in use (free pages left out), in bytes."""
-        (pages,) = self.db.execute("PRAGMA page_count").fetchone()
-        (free,) = self.db.execute("PRAGMA freelist_count").fetchone()
-        (size,) = self.db.execute("PRAGMA page_size").fetchone()
-        return (pages - free) * size
+        """``sql.databaseSize``: the pages in use (free pages left out) times 4096."""
+        (pages,) = self.db.execute(_SIZE).fetchone()
+        return max(pages, 1) * 4096  # a file always has its first page; a fresh memory one not yet
 
+    # -- for the workbench (values not read) ----------------------------------------------------
     def keys(self, prefix: str | None = None, limit: int | None = None) -> list[str]:
-        return [k for k, _ in self.list(prefix=prefix, limit=limit)]
+        if not self._kv:
+            return []
+        where, params = "", []
+        if prefix:
+            low = _key(prefix)
+            high = _prefix_end(low)
+            where = " WHERE key >= CAST(? AS TEXT)" + (" AND key < CAST(? AS TEXT)" if high else "")
+            params = [low] + ([high] if high else [])
+        sql = "SELECT key FROM _cf_KV" + where + " ORDER BY key" + (f" LIMIT {int(limit)}" if limit else "")
+        return [row[0] for row in self.db.execute(sql + _TAG, params)]
 
     def count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM _cf_KV").fetchone()[0] if self._kv else 0
+        """How many KV pairs the object holds."""
+        return self.db.execute("SELECT count(*) FROM _cf_KV" + _TAG).fetchone()[0] if self._kv else 0
 
     def tables(self) -> list[tuple[str, int]]:
-        """The object's own SQL tables with their row counts."""
+        """The object's own SQL tables (not ``_cf_`` or SQLite's) with their row counts."""
         names = [r[0] for r in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-            " AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name")]
-        return [(n, self.db.execute(f'SELECT COUNT(*) FROM "{n.replace(chr(34), chr(34) * 2)}"').fetchone()[0])
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " AND substr(name, 1, 4) != '_cf_' ORDER BY name" + _TAG)]
+        return [(n, self.db.execute(f'SELECT count(*) FROM "{n.replace(chr(34), chr(34) * 2)}"' + _TAG).fetchone()[0])
                 for n in names]
 
     def close(self) -> None:
@@ -231,51 +345,91 @@ class ObjectDatabase:
 
 
 class ObjectStore:
-    """Every object's database (see the module docstring); opened on first use, kept open."""
+    """Every Cloudflare-style object's database (see the module docstring).
 
-    def __init__(self, data_dir: Path | None, *, durability: str = "normal") -> None:
+    Databases open on first use; at most ``max_open`` file databases stay open, the least
+    recently used one without uncommitted writes closing first (so do not keep an
+    :class:`ObjectDatabase` across events: ask :meth:`database` each time).
+    """
+
+    def __init__(self, data_dir: str | os.PathLike | None, *, durability: str = "normal",
+                 max_open: int = 256) -> None:
         self.root = None if data_dir is None else Path(data_dir) / "objects"
-        self.synchronous = {"normal": "NORMAL", "full": "FULL", "off": "OFF"}[durability]
-        self._open: dict[tuple[str, str], ObjectDatabase] = {}
+        self.synchronous = SYNCHRONOUS[durability]
+        self.max_open = max_open
+        self._open: OrderedDict[tuple[str, str], ObjectDatabase] = OrderedDict()
         self._dirty: set[ObjectDatabase] = set()
 
     def database(self, namespace: str, hexid: str) -> ObjectDatabase:
-        db = self._open.get((namespace, hexid))
-        if db is None:
-            path = ":memory:"
-            if self.root is not None:
-                folder = self.root / namespace
-                folder.mkdir(parents=True, exist_ok=True)
-                path = str(folder / f"{hexid}.sqlite")
+        """The database of object ``hexid`` (64 lower-case hex digits) of ``namespace``."""
+        key = (namespace, hexid)
+        db = self._open.get(key)
+        if db is not None:
+            self._open.move_to_end(key)
+            return db
+        if not namespace or not _HEX_ID.fullmatch(hexid):
+            raise BadRequest(f"no object {namespace!r}/{hexid!r}: a namespace and 64 lower-case hex digits")
+        path = ":memory:"
+        if self.root is not None:
+            folder = self.root / quote(namespace, safe="")
             try:
-                db = self._open[(namespace, hexid)] = ObjectDatabase(path, self.synchronous, self._dirty.add)
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot open the database of {namespace}/{hexid}: {exc}") from exc
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot make {folder}: {exc}") from exc
+            path = str(folder / f"{hexid}.sqlite")
+        try:
+            db = ObjectDatabase(path, self.synchronous, self._written)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database of {namespace}/{hexid}: {exc}") from exc
+        self._open[key] = db
+        if self.root is not None and len(self._open) > self.max_open:
+            self._evict()
         return db
 
+    def _written(self, db: ObjectDatabase) -> None:
+        self._dirty.add(db)
+
+    def _evict(self) -> None:
+        for key, db in list(self._open.items()):
+            if len(self._open) <= self.max_open:
+                return
+            if not db.in_txn:
+                del self._open[key]
+                db.close()
+
     def existing(self) -> list[tuple[str, str]]:
-        """(namespace, hex id) of every object that has a database."""
+        """(namespace, hex id) of every object that has a database, sorted."""
         found = set(self._open)
         if self.root is not None and self.root.is_dir():
-            found.update((p.parent.name, p.stem) for p in self.root.glob("*/*.sqlite"))
+            found.update((unquote(p.parent.name), p.stem) for p in self.root.glob("*/*.sqlite"))
         return sorted(found)
 
     @property
     def dirty(self) -> bool:
+        """True when some database has writes not committed yet."""
         return bool(self._dirty)
 
     def commit(self) -> None:
         """Commit every database written since the last commit."""
-        dirty = list(self._dirty)
-        self._dirty.clear()
+        dirty, self._dirty = self._dirty, set()
+        failed = None
         for db in dirty:
-            db.commit()
+            try:
+                db.commit()
+            except StorageError as err:
+                failed = failed or err
+        if failed is not None:
+            raise failed
 
     def rollback_open(self) -> bool:
         """Roll back the transactions the budget cut off; True if there was one."""
         return any([db.rollback_open() for db in self._dirty])
 
     def close(self) -> None:
-        for db in self._open.values():
-            db.close()
-        self._open.clear()
+        """Commit and close every database."""
+        try:
+            self.commit()
+        finally:
+            for db in self._open.values():
+                db.close()
+            self._open.clear()
