@@ -187,7 +187,7 @@ class ObjectDatabase:
                 found.append((unique[encoded], row[0].decode("utf-8", "surrogatepass")))
         return found
 
-    def _row(self, key: str, value: str, size: int | None) -> tuple[bytes, bytes]:
+    def _row(self, key: str, value: str, size: int | None = None) -> tuple[bytes, bytes]:
         encoded, data = _key(key), value.encode("utf-8", "surrogatepass")
         if record_size(len(encoded), len(data) if size is None else size) > RECORD_LIMIT:
             raise SqlError(TOO_BIG, sqlite_code="SQLITE_TOOBIG")
@@ -423,7 +423,8 @@ class ObjectStore:
 
     def rollback_open(self) -> bool:
         """Roll back the transactions the budget cut off; True if there was one."""
-        return any([db.rollback_open() for db in self._dirty])
+        rolled = [db.rollback_open() for db in self._dirty]  # every one, not just the first
+        return any(rolled)
 
     def close(self) -> None:
         """Commit and close every database."""

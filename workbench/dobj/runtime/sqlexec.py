@@ -101,11 +101,11 @@ def binding(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return None if value != value else float(value)
+        return None if math.isnan(value) else float(value)
     if isinstance(value, dict) and len(value) == 1:
         if "$r" in value:
             number = float(value["$r"])
-            return None if number != number else number
+            return None if math.isnan(number) else number
         if "$b" in value:
             return base64.b64decode(value["$b"])
     raise SqlError(f"cannot bind {value!r}: give null, a string, a number, {{'$r': n}} or {{'$b': base64}}",
@@ -117,7 +117,7 @@ def result(value):
     if isinstance(value, int):
         return value if -_SAFE <= value <= _SAFE else float(value)
     if isinstance(value, float) and not math.isfinite(value):
-        return {"$n": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
+        return {"$n": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
     if isinstance(value, bytes):
         return {"$b": base64.b64encode(value).decode("ascii")}
     return value
@@ -142,7 +142,7 @@ def first_statement(text: str) -> tuple[str, str] | None:
         if t == ";":
             if code and sqlite3.complete_statement(text[:token.end()]):
                 return text[:token.end()], text[token.end():]
-        elif not (t.isspace() or t.startswith("--") or t.startswith("/*")):
+        elif not (t.isspace() or t.startswith(("--", "/*"))):
             code = True
     return (text, "") if code else None
 
@@ -151,7 +151,7 @@ def leading_keyword(statement: str) -> str:
     """The first word of a statement's code, upper-cased (``""`` if none)."""
     for token in _TOKENS.finditer(statement):
         t = token.group()
-        if not (t == ";" or t.isspace() or t.startswith("--") or t.startswith("/*")):
+        if not (t == ";" or t.isspace() or t.startswith(("--", "/*"))):
             word = _KEYWORD.match(t)
             return word.group().upper() if word else ""
     return ""

@@ -27,7 +27,7 @@ TRANSACTION_MESSAGE = (
     " write coalescing."
 )
 
-FUNCTIONS = frozenset("""
+_FUNCTION_NAMES = """
 abs changes char coalesce concat concat_ws format glob hex ifnull iif instr last_insert_rowid
 length like likelihood likely load_extension lower ltrim max_scalar min_scalar nullif
 octet_length printf quote random randomblob replace round rtrim sign soundex substr substring
@@ -45,7 +45,8 @@ json_group_array jsonb_group_array json_group_object jsonb_group_object json_eac
 match highlight bm25 snippet
 sqlite_rename_column sqlite_rename_table sqlite_rename_test sqlite_drop_column
 sqlite_rename_quotefix
-""".split())
+"""
+FUNCTIONS = frozenset(_FUNCTION_NAMES.split())  # workerd's ALLOWED_SQLITE_FUNCTIONS
 
 # PRAGMA name -> what its argument may be (workerd's ALLOWED_PRAGMAS).
 NO_ARG, BOOLEAN, OBJECT, OPTIONAL_OBJECT, NULL_OR_NUMBER, NUMBER_OR_OBJECT = range(6)
