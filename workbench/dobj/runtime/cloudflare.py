@@ -170,7 +170,8 @@ class CloudflareCalls:
             result = db.exec(arg[0], arg[1])
             if result.rows_written:
                 event.written.append("(sql)")
-            return json.dumps([result.columns, result.rows, result.rows_read, result.rows_written])
+            return json.dumps([result.columns, result.rows, result.rows_read, result.rows_written,
+                               result.rows_read_first])
         if op == "size":
             return json.dumps(db.size)
         if op == "begin":

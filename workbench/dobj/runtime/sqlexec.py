@@ -1,192 +1,316 @@
-"""``ctx.storage.sql.exec`` on an object's database, with workerd's rules and messages.
+"""``ctx.storage.sql.exec`` on an object's database, as workerd runs it.
 
-What workerd does (measured, see ``tests/projects/FINDINGS.md``): several statements run in
-order and the cursor holds the last one's rows; only the last statement may have
-parameters; the internal ``_cf_`` tables are listed but cannot be read or written; ATTACH,
-most PRAGMAs, ``sqlite_version()``, BEGIN and SAVEPOINT are refused; errors end with the
-SQLite code, and the offset when SQLite knows it.
+What workerd does (``tests/projects/FINDINGS.md``, and its ``SqliteDatabase::prepareSql``):
+the statements of one call run in order, each prepared from where the previous one ended
+(blanks skipped), an earlier one stepping once before the next is prepared, so a later
+failure leaves it applied; only the last may have parameters; the cursor holds the last
+one's rows. Errors read ``message[ at offset N]: SQLITE_X[ (extended: SQLITE_X_Y)]``. What
+user SQL may touch is :mod:`.sqlrules`.
 
-Values cross as JSON: a binding ``{"$r": n}`` is a REAL (JavaScript numbers bind as REAL),
-``{"$b": base64}`` a BLOB; in results a BLOB is ``{"$b": base64}`` and an infinite or NaN
-REAL ``{"$n": "Infinity"}``, integers past 2**53 rounded as JavaScript numbers are.
+Values cross as JSON (the JavaScript layer converts)::
+
+    binding (in)                       result (out)
+    null           -> NULL             NULL                 -> null
+    "text"         -> TEXT             TEXT                 -> "text" (bad UTF-8 as U+FFFD)
+    3, 2.5         -> REAL             INTEGER              -> number (past 2**53 rounded
+    {"$r": 3 | "Infinity" | "-0"}      REAL                 ->   as a double, as V8 does)
+                   -> REAL             REAL finite          -> number (-0 kept: -0.0)
+    {"$b": base64} -> BLOB             REAL ±inf            -> {"$n": "Infinity"}
+    true/false     -> TEXT 'true'      BLOB                 -> {"$b": base64}
+
+Every number binds as REAL because every JavaScript number does in workerd; a lone
+surrogate in text becomes U+FFFD (V8's UTF-8). Rows come back all at once (workerd's
+cursor is lazy); ``rows_read``/``rows_written`` follow workerd's counters where SQLite lets
+Python see enough (see :class:`SqlRunner`).
 """
 
 from __future__ import annotations
 
 import base64
+import ctypes
 import math
 import re
 import sqlite3
-from contextlib import contextmanager
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
 from ..errors import ExecutionError
+from .sqlcount import TAG, Counters, _changes_schema
+from .sqlrules import TRANSACTION_MESSAGE, Rules
 
+__all__ = ["TAG", "ErrorOffset", "SqlError", "SqlResult", "SqlRunner", "binding", "first_statement", "result"]
+
+SQL_LENGTH = 100_000  # workerd's SQLITE_LIMIT_SQL_LENGTH: the text still to run, in bytes
 _PRIMARY = {
     1: "SQLITE_ERROR", 2: "SQLITE_INTERNAL", 3: "SQLITE_PERM", 4: "SQLITE_ABORT", 5: "SQLITE_BUSY",
     6: "SQLITE_LOCKED", 7: "SQLITE_NOMEM", 8: "SQLITE_READONLY", 9: "SQLITE_INTERRUPT",
     10: "SQLITE_IOERR", 11: "SQLITE_CORRUPT", 12: "SQLITE_NOTFOUND", 13: "SQLITE_FULL",
     14: "SQLITE_CANTOPEN", 15: "SQLITE_PROTOCOL", 16: "SQLITE_EMPTY", 17: "SQLITE_SCHEMA",
     18: "SQLITE_TOOBIG", 19: "SQLITE_CONSTRAINT", 20: "SQLITE_MISMATCH", 21: "SQLITE_MISUSE",
-    22: "SQLITE_NOLFS", 23: "SQLITE_AUTH", 24: "SQLITE_FORMAT", 25: "SQLITE_RANGE", 26: "SQLITE_NOTADB",
+    22: "SQLITE_NOLFS", 23: "SQLITE_AUTH", 24: "SQLITE_FORMAT", 25: "SQLITE_RANGE",
+    26: "SQLITE_NOTADB", 27: "SQLITE_NOTICE", 28: "SQLITE_WARNING",
 }
-_TRANSACTION = (
-    "To execute a transaction, please use the state.storage.transaction() or"
-    " state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT"
-    " statements. The JavaScript API is safer because it will automatically roll back on"
-    " exceptions, and because it interacts correctly with Durable Objects' automatic atomic"
-    " write coalescing."
-)
-_READ_PRAGMAS = frozenset({"table_list", "table_info", "table_xinfo", "index_list", "index_info",
-                           "index_xinfo", "foreign_key_list", "foreign_keys", "collation_list",
-                           "function_list", "pragma_list", "data_version", "quick_check"})
-_NEAR = re.compile(r'^near "(.*)": syntax error$|^no such column: (.*)$|^table (\S+) already exists$'
-                   r'|^not authorized to use function: (.*)$')
-_SAFE = 2 ** 53
-# Extended result codes Python's sqlite3 may not name (it says "unknown").
-_EXTENDED = {275: "SQLITE_CONSTRAINT_CHECK", 787: "SQLITE_CONSTRAINT_FOREIGNKEY",
-             1299: "SQLITE_CONSTRAINT_NOTNULL", 1555: "SQLITE_CONSTRAINT_PRIMARYKEY",
-             1811: "SQLITE_CONSTRAINT_TRIGGER", 2067: "SQLITE_CONSTRAINT_UNIQUE",
-             2579: "SQLITE_CONSTRAINT_ROWID", 3091: "SQLITE_CONSTRAINT_DATATYPE"}
+_EXTENDED = {  # extended codes Python's sqlite3 does not name (it says "unknown")
+    3091: "SQLITE_CONSTRAINT_DATATYPE", 8714: "SQLITE_IOERR_IN_PAGE", 795: "SQLITE_NOTICE_RBU",
+}
+_BLANKS = " \t\n\r\v\f"  # what workerd skips after a statement (nothing else, not comments)
+_SAFE = 2**53
+_LONE = re.compile("[\ud800-\udfff]")
+_TOKENS = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?"""
+                     r"""|--[^\n]*|/\*(?:.|\n)*?(?:\*/|$)|;|\s+|[^'"`\[;\s/-]+|.""")
+_KEYWORD = re.compile(r"[A-Za-z]+")
+_OFFSET_PATTERNS = re.compile(  # where SQLite gives an offset, when ctypes cannot read it
+    r'near "(?P<a>.*)": syntax error|no such column: (?P<b>.*)|table (?P<c>\S+) already exists'
+    r"|not authorized to use function: (?P<d>.*)|no such function: (?P<e>.*)")
+
+
+class SqlError(ExecutionError):
+    """A ``sql.exec`` failure, thrown into JavaScript as workerd throws it (a plain ``Error``)."""
+
+    def __init__(self, message: str, *, js_name: str = "Error", sqlite_code: str | None = None):
+        super().__init__(message, js_name=js_name)
+        self.sqlite_code = sqlite_code
 
 
 @dataclass
 class SqlResult:
-    """What a cursor holds: column names, rows (JSON-safe), rows read and written."""
+    """What a cursor holds: column names, rows (JSON-safe lists) and workerd's counters.
+
+    ``rows_read_first`` is the count after SQLite's first step (what workerd's ``rowsRead``
+    shows before any row is read); ``rows_read`` the count once every row was read.
+    """
 
     columns: list[str]
-    rows: list[list]
-    rows_read: int
-    rows_written: int
+    rows: list[list] = field(default_factory=list)
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_read_first: int = 0
 
 
-def sql_error(exc: sqlite3.Error, query: str | None = None) -> ExecutionError:
-    """workerd's message for a SQLite error: ``message[ at offset N]: CODE (extended: CODE_X)``."""
-    message = str(exc)
-    code = getattr(exc, "sqlite_errorcode", None)
-    name = getattr(exc, "sqlite_errorname", None) or "SQLITE_ERROR"
-    if name == "unknown":
-        name = _EXTENDED.get(code, name)
-    primary = _PRIMARY.get(code & 0xFF, name) if code is not None else name
-    found = _NEAR.match(message) if query is not None else None
-    if found:
-        token = next(g for g in found.groups() if g is not None)
-        at = query.find(token)
-        if at >= 0:
-            message += f" at offset {at}"
-    text = f"{message}: {primary}" + (f" (extended: {name})" if name != primary else "")
-    return ExecutionError(text, js_name="Error")
+# -- values ---------------------------------------------------------------------------------
+def well_formed(text: str) -> str:
+    """``text`` as V8 writes it in UTF-8: a lone surrogate becomes U+FFFD."""
+    return text if text.isascii() or not _LONE.search(text) else _LONE.sub("\ufffd", text)
 
 
-def _binding(value):
-    if isinstance(value, dict):
+def binding(value):
+    """One binding from the JavaScript layer (see the module docstring) as sqlite3 binds it."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, dict) and len(value) == 1:
         if "$r" in value:
-            return float(value["$r"])
+            number = float(value["$r"])
+            return None if math.isnan(number) else number
         if "$b" in value:
             return base64.b64decode(value["$b"])
-    return value
+    raise SqlError(f"cannot bind {value!r}: give null, a string, a number, {{'$r': n}} or {{'$b': base64}}",
+                   js_name="TypeError")
 
 
-def _result(value):
-    if isinstance(value, bytes):
-        return {"$b": base64.b64encode(value).decode("ascii")}
+def result(value):
+    """One SQLite value as the JavaScript layer takes it (see the module docstring)."""
+    if isinstance(value, int):
+        return value if -_SAFE <= value <= _SAFE else float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return {"$n": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
-    if isinstance(value, int) and not -_SAFE <= value <= _SAFE:
-        return float(value)
+    if isinstance(value, bytes):
+        return {"$b": base64.b64encode(value).decode("ascii")}
     return value
 
 
-def split_statements(query: str) -> list[str]:
-    """The statements of ``query``, each with its own text (comments and blanks dropped)."""
-    statements, current = [], ""
-    for piece in re.split(r"(;)", query):
-        current += piece
-        if piece == ";" and sqlite3.complete_statement(current):
-            statements.append(current)
-            current = ""
-    if current.strip():
-        statements.append(current)
-    return [s for s in statements if _has_code(s)]
+# -- statements -----------------------------------------------------------------------------
+def first_statement(text: str) -> tuple[str, str] | None:
+    """Split ``text`` where ``sqlite3_prepare`` ends its first statement: (statement, rest).
+
+    Like SQLite, leading blanks, comments and empty statements (``;``) belong to the
+    statement that follows them; the statement ends after its ``;`` (a trigger body's
+    ``;`` does not end it). None when there is no statement at all.
+
+    >>> first_statement("SELECT 1; SELECT 2")
+    ('SELECT 1;', ' SELECT 2')
+    >>> first_statement(" ; -- nothing") is None
+    True
+    """
+    code = False
+    for token in _TOKENS.finditer(text):
+        t = token.group()
+        if t == ";":
+            if code and sqlite3.complete_statement(text[:token.end()]):
+                return text[:token.end()], text[token.end():]
+        elif not (t.isspace() or t.startswith(("--", "/*"))):
+            code = True
+    return (text, "") if code else None
 
 
-def _has_code(statement: str) -> bool:
-    text = re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S)
-    return bool(text.strip(" \t\r\n;"))
+def leading_keyword(statement: str) -> str:
+    """The first word of a statement's code, upper-cased (``""`` if none)."""
+    for token in _TOKENS.finditer(statement):
+        t = token.group()
+        if not (t == ";" or t.isspace() or t.startswith(("--", "/*"))):
+            word = _KEYWORD.match(t)
+            return word.group().upper() if word else ""
+    return ""
 
 
-class SqlRunner:
-    """Runs user SQL on one connection, behind an authorizer that internal SQL bypasses."""
+# -- errors ---------------------------------------------------------------------------------
+class ErrorOffset:
+    """``sqlite3_error_offset`` of a Python connection, read through ctypes.
 
-    def __init__(self, db: sqlite3.Connection, begin) -> None:
-        self.db, self._begin = db, begin
-        self._trusted = True  # the runtime's own statements; user SQL runs untrusted
-        db.set_authorizer(self._authorize)
+    Python's ``sqlite3`` does not expose it; the connection's ``sqlite3*`` is the first
+    field after the object header in CPython 3.11-3.14. Checked once per connection (its
+    file name must match); where that fails, :func:`sql_error` falls back to finding the
+    token SQLite names in its message.
+    """
 
-    @contextmanager
-    def internal(self):
-        """Run the runtime's own statements in the middle of user SQL (none needed now)."""
-        before, self._trusted = self._trusted, True
+    _lib = None
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.handle = None
+        if sys.implementation.name != "cpython" or not (3, 11) <= sys.version_info[:2] <= (3, 14):
+            return
         try:
-            yield
-        finally:
-            self._trusted = before
+            lib = ErrorOffset._library()
+            handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
+            name = lib.sqlite3_db_filename(handle, b"main") or b""
+            expected = b"" if path == ":memory:" else path.encode()
+            if handle and (name == expected or name.endswith(b"/" + expected.rsplit(b"/", 1)[-1])):
+                self.handle = handle
+        except (OSError, AttributeError, ValueError):
+            self.handle = None
 
-    @contextmanager
-    def _user(self):
-        self._trusted = False
-        try:
-            yield
-        finally:
-            self._trusted = True
+    @classmethod
+    def _library(cls):
+        if cls._lib is None:
+            import _sqlite3
 
-    def _authorize(self, action, arg1, arg2, _db, _source) -> int:
-        if self._trusted:
-            return sqlite3.SQLITE_OK
-        if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT, sqlite3.SQLITE_ATTACH,
-                      sqlite3.SQLITE_DETACH):
-            return sqlite3.SQLITE_DENY
-        if action == sqlite3.SQLITE_PRAGMA:
-            name = arg1.lower()
-            allowed = name in _READ_PRAGMAS and not (name == "foreign_keys" and arg2 is not None)
-            return sqlite3.SQLITE_OK if allowed else sqlite3.SQLITE_DENY
-        if action == sqlite3.SQLITE_FUNCTION and arg2 == "sqlite_version":
-            return sqlite3.SQLITE_DENY
-        table = arg2 if action in (sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX) else arg1
-        if isinstance(table, str) and table.startswith("_cf_"):
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
+            lib = ctypes.CDLL(_sqlite3.__file__)
+            lib.sqlite3_error_offset.argtypes = [ctypes.c_void_p]
+            lib.sqlite3_error_offset.restype = ctypes.c_int
+            lib.sqlite3_db_filename.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+            lib.sqlite3_db_filename.restype = ctypes.c_char_p
+            cls._lib = lib
+        return cls._lib
+
+    def __call__(self) -> int | None:
+        """The offset SQLite recorded for its last error, None if none (or unknown)."""
+        if self.handle is None:
+            return None
+        offset = self._lib.sqlite3_error_offset(self.handle)
+        return None if offset < 0 else offset
+
+
+def sql_error(exc: sqlite3.Error, statement: str, offset: int | None | bool = False) -> SqlError:
+    """workerd's message for a SQLite error; ``offset`` False means "find it in the text"."""
+    message = str(exc)
+    extended = getattr(exc, "sqlite_errorcode", None)
+    if extended is None:
+        if isinstance(exc, sqlite3.DataError) or "too large" in message:
+            return SqlError("statement too long: SQLITE_TOOBIG", sqlite_code="SQLITE_TOOBIG")
+        return SqlError(message)
+    primary = _PRIMARY.get(extended & 0xFF, "SQLITE_ERROR")
+    if offset is False:
+        offset = _guess_offset(message, statement)
+    if offset is not None:
+        message += f" at offset {offset}"
+    message += f": {primary}"
+    name = getattr(exc, "sqlite_errorname", None)
+    if not name or not name.startswith("SQLITE_"):
+        name = _EXTENDED.get(extended, "")
+    if extended != (extended & 0xFF) and name.startswith("SQLITE_"):
+        message += f" (extended: {name})"
+    return SqlError(message, sqlite_code=name)
+
+
+def _guess_offset(message: str, statement: str) -> int | None:
+    found = _OFFSET_PATTERNS.fullmatch(message)
+    if found is None:
+        return None
+    token = next(g for g in found.groups() if g is not None)
+    for match in _TOKENS.finditer(statement):
+        if match.group() == token or match.group().lower() == token.lower():
+            return len(statement[:match.start()].encode("utf-8"))
+    return None
+
+
+class SqlRunner(Counters):
+    """Runs user SQL on one connection (see the module docstring).
+
+    ``rows_read`` follows workerd's counter (libSQL's ROWS_READ: a cursor moving onto a
+    row) as far as the query plan shows it: a full scan reads every row of its table (one
+    for an empty one), a search reads the rows it finds (at least one), a sort reads every
+    sorted row again, ``count(*)`` reads the whole table. ``rows_written`` counts the rows
+    changed, plus one per index entry an INSERT or UPDATE writes, plus the schema rows of
+    CREATE statements (two for a table or view, one per automatic index).
+    """
+
+    def __init__(self, db: sqlite3.Connection, rules: Rules, offset: ErrorOffset, begin) -> None:
+        super().__init__()
+        self.db, self.rules, self.offset, self._begin = db, rules, offset, begin
 
     def exec(self, query: str, bindings: list) -> SqlResult:
-        statements = split_statements(query)
-        if not statements:
-            raise ExecutionError("SQL code did not contain a statement.", js_name="Error")
-        if len(statements) > 1 and bindings:
-            raise ExecutionError("When executing multiple SQL statements in a single call, only the"
-                                 " last statement can have parameters.", js_name="Error")
-        values = [_binding(b) for b in bindings]
+        values = [binding(b) for b in bindings]
+        rest = well_formed(query)
         self._begin()
-        read = written = 0
-        columns: list[str] = []
-        rows: list[list] = []
-        for i, statement in enumerate(s.lstrip() for s in statements):
-            head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
-            if head in ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "END", "ROLLBACK"):
-                raise ExecutionError(_TRANSACTION, js_name="Error")
-            before = self.db.total_changes
-            try:
-                with self._user():
-                    cursor = self.db.execute(statement, values if i == len(statements) - 1 else ())
-                    fetched = cursor.fetchall()
-            except sqlite3.ProgrammingError as exc:
-                if "supplied" in str(exc) and "bindings" in str(exc):
-                    raise ExecutionError("Wrong number of parameter bindings for SQL query.", js_name="Error") from None
-                raise sql_error(exc, statement) from None
-            except sqlite3.Error as exc:
-                raise sql_error(exc, statement) from None
-            changed = self.db.total_changes - before
-            written = changed  # the cursor counts what its last statement wrote
-            read += len(fetched) + changed
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = [[_result(v) for v in row] for row in fetched]
-        return SqlResult(columns, rows, read, written)
+        while True:
+            if len(rest) > SQL_LENGTH // 4 and len(rest.encode("utf-8")) > SQL_LENGTH:
+                raise SqlError("statement too long: SQLITE_TOOBIG", sqlite_code="SQLITE_TOOBIG")
+            nul = rest.find("\0")  # SQLite reads the text up to a NUL
+            found = first_statement(rest if nul < 0 else rest[:nul])
+            if found is None:
+                raise SqlError("SQL code did not contain a statement.")
+            statement, tail = found
+            tail = tail.lstrip(_BLANKS) + ("" if nul < 0 else rest[nul:])
+            if not tail:
+                return self._run(statement, values, last=True)
+            self._run(statement, (), last=False)
+            rest = tail
+
+    def _run(self, statement: str, values, *, last: bool) -> SqlResult | None:
+        rules = self.rules
+        rules.transaction_refused = False
+        rules.actions = actions = []
+        before = self.db.total_changes
+        rules.trusted = False
+        try:
+            cursor = self.db.execute(statement, values)  # prepares and takes the first step
+            rows = cursor.fetchall() if last else []
+        except sqlite3.ProgrammingError as exc:
+            if "Incorrect number of bindings" not in str(exc):
+                if "binding parameter" in str(exc):
+                    raise SqlError("string or blob too big: SQLITE_TOOBIG", sqlite_code="SQLITE_TOOBIG") from None
+                raise SqlError(str(exc)) from None
+            if last:
+                raise SqlError("Wrong number of parameter bindings for SQL query.") from None
+            raise SqlError("When executing multiple SQL statements in a single call, only the last"
+                           " statement can have parameters.") from None
+        except sqlite3.Error as exc:
+            if rules.transaction_refused:
+                raise SqlError(TRANSACTION_MESSAGE) from None
+            raise sql_error(exc, statement, self.offset() if self.offset.handle else False) from None
+        finally:
+            rules.trusted = True
+            rules.actions = None
+        if not last:
+            cursor.close()  # an earlier statement steps once, as in workerd
+            if _changes_schema(actions):
+                self.forget_plans()
+            return None
+        if actions:
+            if len(self._actions) > 512:
+                self._actions.clear()
+            self._actions[statement] = actions
+        else:
+            actions = self._actions.get(statement, [])
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        changed = self.db.total_changes - before
+        out = SqlResult(columns, [[result(v) for v in row] for row in rows])
+        out.rows_written = self._written(actions, changed, max(cursor.rowcount, 0))
+        out.rows_read, out.rows_read_first = self._read(statement, leading_keyword(statement), values, actions,
+                                                        len(rows), changed)
+        return out

@@ -12,7 +12,7 @@
   // SQL values as the host takes them (see sqlexec.py): every number binds as REAL, as in
   // workerd; booleans as their text; bytes as base64.
   function sqlBinding(v) {
-    if (typeof v === "number") return Number.isNaN(v) ? null : { $r: Number.isFinite(v) && !Object.is(v, -0) ? v : String(v) };
+    if (typeof v === "number") return Number.isNaN(v) ? null : { $r: Object.is(v, -0) ? "-0" : Number.isFinite(v) ? v : String(v) };
     if (v === null || v === undefined) return null;
     if (typeof v === "string") return v;
     if (typeof v === "boolean") return String(v);
@@ -159,13 +159,14 @@
   }
 
   class Cursor {
-    #columns; #rows; #at = 0; #read; #written;
+    #columns; #rows; #at = 0; #read; #readFirst; #written;
     constructor(token, result) {
       if (token !== TOKEN) throw typeError("Illegal constructor");
-      [this.#columns, this.#rows, this.#read, this.#written] = result;
+      [this.#columns, this.#rows, this.#read, this.#written, this.#readFirst] = result;
     }
     get columnNames() { return this.#columns.slice(); }
-    get rowsRead() { return this.#read; }
+    // Before the rows are read, what the first step read (workerd steps once at exec).
+    get rowsRead() { return this.#at >= this.#rows.length || this.#readFirst === undefined ? this.#read : this.#readFirst; }
     get rowsWritten() { return this.#written; }
     #object(row) {
       const o = {};
