@@ -1,4 +1,4 @@
-"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``)."""
+"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``, ``cloudflare``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ BENCHES = {
     "http": "bench.http",
     "soak": "bench.soak",
     "modules": "bench.modules",
+    "cloudflare": "bench.cloudflare",
 }
 
 
