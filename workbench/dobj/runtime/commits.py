@@ -35,7 +35,7 @@ class CommitPoint:
         On a loop that runs on its own, the commit waits for the end of the loop's current
         round, so that every event finishing in that round shares it.
         """
-        if self._waiters is None and self.inflight <= 1 and not self.loop.is_running():
+        if self._waiters is None and not self.loop.is_running():  # nothing to share it with
             self.commit()
             return
         if self._waiters is None:

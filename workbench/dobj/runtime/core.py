@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 import json
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         self._waiting_events: dict[int, Event] = {}  # event id -> event, while it waits
         self._wakeup: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._stub_calls: deque = deque()  # stub calls JavaScript made, started when it returns
+        self._calling_stubs = False
         # Told the seconds until the next due alarm or timer whenever that changes (real
         # clock): whoever keeps time while the loop is not running listens here.
         self.on_schedule = None

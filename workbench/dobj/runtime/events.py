@@ -21,6 +21,7 @@ from ..errors import DobjError, ExecutionError, RuntimeClosed, ScriptTimeout
 from .actors import Actor
 from .bundle import HANDLERS
 from .replies import engine_failure, method_not_found, script_error, timeout_error
+from .driving import resume, step
 from .trace import Event
 
 
@@ -56,6 +57,25 @@ class EventRun:
         finally:
             engine.deadline = float("inf")
             self.current = previous
+            if self._stub_calls and not self._calling_stubs:
+                self._call_stubs()
+
+    def _call_stubs(self) -> None:
+        """Start the stub calls JavaScript made, now that it has returned to the host.
+
+        A call whose target event finishes without waiting settles the caller's Promise
+        right here, with no loop round in between; one that has to wait goes on as a task.
+        Calls the settled callers make in turn join the same loop, not a deeper one.
+        """
+        self._calling_stubs = True
+        try:
+            while self._stub_calls:
+                coro = self._stub_calls.popleft()
+                finished, waiting_on = step(coro)
+                if not finished:
+                    self._start(resume(coro, waiting_on))
+        finally:
+            self._calling_stubs = False
 
     def _interrupted(self, event: Event | None) -> None:
         """The budget stopped ``event``: discard its instance and fail its pending wait."""

@@ -99,7 +99,7 @@ class HostCalls:
             raise BadRequest("stub calls can only be made while handling an event")
         if self.cf:  # the callee may be the caller itself: its gate opens while the caller waits
             name = self.address(namespace, name).name
-            self._start(self._stub_call(caller, call_id, namespace, name, method, args_text, by_name[0]))
+            self._stub_calls.append(self._stub_call(caller, call_id, namespace, name, method, args_text, by_name[0]))
             return ""
         target = self.actor(namespace, name)
         chain, link = [], caller
@@ -112,7 +112,7 @@ class HostCalls:
                     " to finish; call the method directly (this.method()) or restructure the calls"
                 )
             link = link.parent
-        self._start(self._stub_call(caller, call_id, namespace, name, method, args_text))
+        self._stub_calls.append(self._stub_call(caller, call_id, namespace, name, method, args_text))
         return ""
 
     def _start(self, coro) -> None:
