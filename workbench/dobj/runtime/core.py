@@ -30,7 +30,6 @@ from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
-from .project import is_project
 from .limits import check_key, check_text, value_json
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
@@ -41,6 +40,17 @@ _OBJECT_PROTOTYPE = frozenset(
     "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__"
     " hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString toString valueOf".split()
 )
+
+
+def _is_project(path: Path) -> bool:
+    """A Workers project (a folder, a wrangler file, an ES module) rather than a bundle."""
+    if path.suffix == ".js" and path.is_file():  # the common case: decide without the parser
+        head = path.read_text(encoding="utf-8", errors="replace")
+        if "exports" in head and "export " not in head and "import " not in head:
+            return False
+    from .project import is_project
+
+    return is_project(path)
 
 
 class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
@@ -90,7 +100,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         # clock): whoever keeps time while the loop is not running listens here.
         self.on_schedule = None
         self.closed = False
-        self.cf = is_project(self.path)  # a Workers project rather than a CommonJS bundle
+        self.cf = _is_project(self.path)  # a Workers project rather than a CommonJS bundle
         self.loaded: LoadedProject | None = None
         self.warnings: list[str] = []
         self._hexes: dict[tuple[str, str], str] | None = None
