@@ -87,15 +87,10 @@ NOT_YET = {
     ("storage-api", "/probe/limits"): "records hold JSON clone text, a few bytes longer than V8's serialization",
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
     ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
-    ("errors-rpc", "/rpc/domException"): "DOMException and AggregateError do not cross RPC as themselves",
-    ("errors-rpc", "/rpc/aggregate"): "DOMException and AggregateError do not cross RPC as themselves",
-    ("errors-rpc", "/missing-method"): "an RPC call to a method the class lacks",
-    ("errors-rpc", "/echo"): "functions and class instances over RPC",
-    ("errors-rpc", "/not-a-response"): "a Worker answering with something that is not a Response",
+    ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",
+    ("errors-rpc-2026-04-21", "/echo"): "functions (as RPC stubs) and class instances over RPC",
+    ("errors-rpc-2026-04-21", "/return-error"): "an Error subclass returned (not thrown) keeps its name and fields",
 }
-for path in ("/rpc/domException", "/rpc/aggregate", "/rpc/string", "/rpc/number", "/rpc/object", "/rpc/null",
-             "/rpc/undefined", "/return-error", "/missing-method", "/echo", "/not-a-response"):
-    NOT_YET[("errors-rpc-2026-04-21", path)] = "errors and values over RPC from compatibility date 2026-04-21"
 RECORDED = sorted(p.name for p in PROJECTS.iterdir() if (p / "requests.json").exists() and p.name != "hono-app")
 
 

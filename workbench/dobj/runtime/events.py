@@ -114,7 +114,11 @@ class EventRun:
             actor = self.actors[(event.namespace, event.name)]
             methods = json.loads(self.glue["methods"](actor.oid)) if actor.live else []
             methods = [m for m in methods if m not in HANDLERS]
-            raise method_not_found(event, self.classes[event.namespace].export, methods)
+            err = method_not_found(event, self.classes[event.namespace].export, methods)
+            if self.cf:  # what a calling object sees, as workerd words it
+                err.js_info = json.dumps({"name": "TypeError", "message":
+                                          f"The RPC receiver does not implement the method {json.dumps(event.method)}."})
+            raise err
         err = script_error(json.loads(reply[1:]), self.engine, self.memory_limit)
         if self.cf:
             err.js_info = reply[1:]  # what a calling object rebuilds the error from

@@ -41,11 +41,13 @@
       try { if (any) info.fields = serializeText(fields); } catch (_) { /* keep the rest */ }
       try { if (Object.hasOwn(e, "cause")) info.cause = serializeText(e.cause); } catch (_) { /* keep the rest */ }
       if (typeof e.code === "string" && /^[a-z_]+$/.test(e.code)) info.code = e.code;
+      if (e instanceof internal.web.DOMException) info.dom = true;
     } else {
+      const object = e !== null && typeof e === "object";
       info.name = "Error";
-      info.display = typeof e === "string" ? e : e !== null && typeof e === "object" ? "#<" + ((e.constructor && e.constructor.name) || "Object") + ">" : String(e);
+      info.display = object ? "#<" + ((e.constructor && e.constructor.name) || "Object") + ">" : String(e);
       info.message = info.display;
-      try { info.thrown = serializeText(e); } catch (_) { /* an uncloneable throw */ }
+      if (object) try { info.thrown = serializeText(e); } catch (_) { /* an uncloneable throw */ }
     }
     return JSON.stringify(info);
   }
@@ -207,10 +209,8 @@
         try {
           r = extendsFrom(d, WorkerEntrypoint) ? new d(workerCtx(), env).fetch(request) : d.fetch(request, env, workerCtx());
         } catch (e) { return uncaught(e); }
-        return Promise.resolve(r).then((v) => {
-          try { responseToHost(v.clone()); } catch (e) { return uncaught(e); }  // not a Response
-          return v;
-        }, uncaught);
+        return Promise.resolve(r).then((v) => (v instanceof Response ? v : uncaught(
+          new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'."))), uncaught);
       });
     },
   });

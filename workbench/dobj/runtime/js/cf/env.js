@@ -46,13 +46,22 @@
 
   function remoteError(info) {
     let e;
-    if (info.thrown !== undefined) {           // a thrown value that is not an Error
-      if (enhancedErrors) return deserializeText(info.thrown);
+    if (info.thrown !== undefined && enhancedErrors) {  // a thrown object that is not an Error
+      const value = deserializeText(info.thrown);
+      value.remote = true;
+      return value;
+    }
+    if (info.display !== undefined) {
       e = new Error(info.display);
+    } else if (info.dom) {
+      e = new internal.web.DOMException(info.message, info.name);
     } else {
-      const Base = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }[info.name] || Error;
+      const Base = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError }[info.name] || Error;
       const standard = Base !== Error || info.name === "Error";
-      if (enhancedErrors || standard) {
+      if (Base === AggregateError) {
+        e = new AggregateError([], info.message);
+        if (!enhancedErrors) delete e.errors;
+      } else if (enhancedErrors || standard) {
         e = new Base(info.message);
         if (!standard) Object.defineProperty(e, "name", { value: info.name, writable: true, enumerable: true, configurable: true });
         if (enhancedErrors && info.fields !== undefined) Object.assign(e, deserializeText(info.fields));
