@@ -8,8 +8,34 @@ and what the authorizer saw (see :class:`~.sqlexec.SqlRunner`).
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
+
+
+_PARAMETERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*.*?\*/"""
+                         r"|(?P<named>[:$@][A-Za-z_][A-Za-z0-9_]*)|(?P<bare>\?)", re.S)
+
+
+def positional(statement: str, values):
+    """``values`` as Python's sqlite3 takes them for ``statement``: workerd binds ``:name``,
+    ``$name`` and ``@name`` by position (in order of first appearance, as SQLite numbers
+    them), where Python wants a mapping for named parameters (a sequence is deprecated
+    from 3.12 and an error from 3.14)."""
+    if not values or not any(c in statement for c in ":$@"):
+        return values
+    names: list[str] = []
+    for m in _PARAMETERS.finditer(statement):
+        if m.group("bare"):
+            return values  # mixed with ?: leave it to SQLite
+        name = m.group("named")
+        if name and name[1:] not in names:
+            names.append(name[1:])
+    if not names:
+        return values
+    if len(names) != len(values):
+        return values  # SQLite counts them and refuses
+    return dict(zip(names, values))
 
 TAG = f" /*dobj {secrets.token_hex(6)}*/"  # on the runtime's own statements: never a user's text
 _EXPLAINABLE = ("SELECT", "WITH", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE")
@@ -94,7 +120,8 @@ class Counters:
             plan = []
             if keyword in _EXPLAINABLE:
                 try:
-                    plan = [r[3] for r in self.db.execute("EXPLAIN QUERY PLAN " + statement + "\n" + TAG, values)]
+                    plan = [r[3] for r in self.db.execute("EXPLAIN QUERY PLAN " + statement + "\n" + TAG,
+                                                          positional(statement, values))]
                 except sqlite3.Error:
                     plan = []
             if len(self._plans) > 512:

@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ..errors import ExecutionError
-from .sqlcount import TAG, Counters, _changes_schema
+from .sqlcount import TAG, Counters, _changes_schema, positional
 from .sqlrules import TRANSACTION_MESSAGE, Rules
 
 __all__ = ["TAG", "ErrorOffset", "SqlError", "SqlResult", "SqlRunner", "binding", "first_statement", "result"]
@@ -278,7 +278,7 @@ class SqlRunner(Counters):
         before = self.db.total_changes
         rules.trusted = False
         try:
-            cursor = self.db.execute(statement, values)  # prepares and takes the first step
+            cursor = self.db.execute(statement, positional(statement, values))  # prepares, takes the first step
             rows = cursor.fetchall() if last else []
         except sqlite3.ProgrammingError as exc:
             if "Incorrect number of bindings" not in str(exc):
