@@ -2,21 +2,23 @@
 
 Everything here runs on the runtime's asyncio loop, on whichever single thread drives it.
 Each object (namespace, name) is an :class:`Actor` whose events (RPC, fetch, alarm, timer,
-storage edit) hold its FIFO lock for their whole life: construction if needed, invocation,
-Promise settlement, result conversion. Events of different objects interleave at awaits.
+storage edit) hold its FIFO lock for their whole life in a CommonJS bundle; in a Workers
+project an event lets others in while it waits on anything but storage (Cloudflare's gates).
+Events of different objects interleave at awaits.
 
 The core is put together from parts that share its state: :mod:`.events` runs one event
 (turn, construction, budget, Promise), :mod:`.timekeeping` the alarms and timers,
-:mod:`.hostcalls` what JavaScript calls back; :mod:`.loading`, :mod:`.commits` and
-:mod:`.replies` are plain helpers.
+:mod:`.hostcalls` what JavaScript calls back, :mod:`.cloudflare` what Workers projects add,
+:mod:`.outside` storage as the workbench and Python see it; :mod:`.loading`,
+:mod:`.commits` and :mod:`.replies` are plain helpers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import deque
 import json
+from collections import deque
 from pathlib import Path
 
 from ..errors import BadRequest, DobjError, ExecutionError, MethodNotFound
@@ -25,12 +27,12 @@ from . import bundle as bundles
 from .actors import Actor, check_name, object_hex
 from .clock import ManualClock, RealClock
 from .cloudflare import CloudflareCalls, named_id
-from .clone import decode_text, encode_text, json_text
 from .commits import CommitPoint
 from .events import EventRun
 from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
-from .limits import check_key, check_text, value_json
+from .outside import StorageAccess
+from .limits import check_text
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
@@ -53,7 +55,7 @@ def _is_project(path: Path) -> bool:
     return is_project(path)
 
 
-class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
+class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
     """All runtime state; every method runs on the runtime's loop thread."""
 
     def __init__(
@@ -242,35 +244,6 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
 
         return await self.run(actor, event, body)
 
-    async def edit_storage(self, namespace: str, name: str, op: str, key: str | None = None,
-                           value_text: str | None = None) -> str | None:
-        """Put or delete a key from outside, as an event of that object."""
-        actor = self.actor(namespace, name)
-        if key is not None:
-            check_key(key)
-        shown = "null" if value_text is None else json_text(value_text) if self.cf else value_text
-        event = self.new_event(actor, "storage", op, f"[{json.dumps(key)}, {shown}]" if value_text else json.dumps([key]))
-
-        async def body(ev: Event):
-            if self.cf:
-                return self._cf_edit(actor, ev, op, key, value_text)
-            if op == "put":
-                self.store.put(actor.oid, key, value_text)
-                ev.written.append(key)
-                return None
-            if op == "delete":
-                existed = self.store.delete(actor.oid, key)
-                ev.written.append(key)
-                return "true" if existed else "false"
-            if op == "deleteAll":
-                self.store.delete_all(actor.oid)
-                self.schedule.remove("alarm", actor.oid)
-                ev.written.append("*")
-                return None
-            raise BadRequest(f"unknown storage edit {op!r}")
-
-        return await self.run(actor, event, body)
-
     async def evict(self, namespace: str, name: str) -> bool:
         """Drop the in-memory instance (after its running event); storage stays."""
         actor = self.actor(namespace, name)
@@ -289,45 +262,6 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls):
         names = {(a.namespace, a.name) for a in self.actors.values() if a.live and a.oid >= 0}
         names.update(self.cf_objects() if self.cf else self.store.objects_with_data())
         return sorted(names)
-
-    # -- storage from outside: pairs of (key, value text), values decoded per dialect --------
-    def storage_items(self, namespace: str, name: str, prefix: str | None = None) -> list[tuple[str, str]]:
-        actor = self.actor(namespace, name)
-        if self.cf:
-            db = self.database_of(actor)
-            return [] if db is None else [(k, v) for k, v in db.list(prefix=prefix)]
-        return self.store.list(actor.oid, prefix=prefix)
-
-    def storage_value(self, namespace: str, name: str, key: str) -> str | None:
-        actor = self.actor(namespace, name)
-        if self.cf:
-            db = self.database_of(actor)
-            return None if db is None else db.get(key)
-        return self.store.get(actor.oid, check_key(key))
-
-    def storage_keys(self, namespace: str, name: str, prefix: str | None = None,
-                     limit: int | None = None) -> list[str]:
-        if self.cf:
-            db = self.database_of(self.actor(namespace, name))
-            return [] if db is None else db.keys(prefix=prefix, limit=limit)
-        return self.store.keys(namespace, name, prefix=prefix, limit=limit)
-
-    def key_counts(self) -> dict[tuple[str, str], int]:
-        if not self.cf:
-            return self.store.key_counts()
-        counts = {}
-        for ns, name in self.cf_objects():
-            db = self.database_of(self.actor(ns, name)) if ns in self.classes else None
-            if db is not None and db.count():
-                counts[(ns, name)] = db.count()
-        return counts
-
-    def decode_value(self, text: str):
-        """A stored value as Python sees it (JSON, or a structured clone in a project)."""
-        return decode_text(text) if self.cf else json.loads(text)
-
-    def encode_value(self, value) -> str:
-        return encode_text(value) if self.cf else value_json(value)
 
     def close(self) -> None:
         if self.closed:
