@@ -16,6 +16,8 @@ from .sqlexec import TAG as _TAG
 from .sqlexec import ErrorOffset, SqlError, SqlResult, SqlRunner
 from .sqlrules import Rules
 
+CACHED_KEYS = 1000  # values remembered per database
+CACHED_VALUE_CHARS = 16 * 1024
 RECORD_LIMIT = 2_200_000  # workerd's SQLITE_LIMIT_LENGTH: bytes of one row, or of one value
 _UNLIMITED = 1_000_000_000  # for the runtime's own statements (our value text is not V8's)
 LIMITS = {  # workerd's SqliteDatabase::setupSecurity
@@ -88,6 +90,7 @@ class ObjectDatabase:
         self.in_txn = False
         self._savepoints: list[str] = []  # open ones, innermost last
         self._serial = 0
+        self._cache: dict[str, str | None] = {}  # key -> value (None: absent); writes keep it exact
 
     def _has(self, table: str) -> bool:
         return self.db.execute(_HAS, (table,)).fetchone() is not None
@@ -136,6 +139,7 @@ class ObjectDatabase:
             self.db.execute(f"RELEASE {name}" + _TAG)
             del self._savepoints[self._savepoints.index(name):]
             self._kv = self._has("_cf_KV")
+            self._cache.clear()
             self.sql.forget_plans()
 
     def rollback_open(self) -> bool:
@@ -150,8 +154,20 @@ class ObjectDatabase:
         if not self._kv:
             _key(key)
             return None
+        if key in self._cache:
+            return self._cache[key]
         row = self.db.execute(_GET, (_key(key),)).fetchone()
-        return None if row is None else row[0].decode("utf-8", "surrogatepass")
+        value = None if row is None else row[0].decode("utf-8", "surrogatepass")
+        self._remember(key, value)
+        return value
+
+    def _remember(self, key: str, value: str | None) -> None:
+        if value is not None and len(value) > CACHED_VALUE_CHARS:
+            self._cache.pop(key, None)
+            return
+        if len(self._cache) >= CACHED_KEYS:
+            self._cache.clear()
+        self._cache[key] = value
 
     def get_many(self, keys) -> list[tuple[str, str]]:
         """(key, value) pairs in key order (UTF-8 bytes), missing keys left out, duplicates once."""
@@ -176,6 +192,7 @@ class ObjectDatabase:
         row = self._row(key, value, size)
         self._writing_kv()
         self.db.execute(_PUT, row)
+        self._remember(key, value)
 
     def put_many(self, pairs) -> None:
         """Store every ``(key, value[, size])``, or none of them (nothing written on an error)."""
@@ -183,6 +200,8 @@ class ObjectDatabase:
         if rows:
             self._writing_kv()
             self.db.executemany(_PUT, rows)
+            for key, value, *_ in pairs:
+                self._remember(key, value)
 
     def _writing_kv(self) -> None:
         self._begin()
@@ -195,6 +214,7 @@ class ObjectDatabase:
         if not self._kv:
             return False
         self._begin()
+        self._remember(key, None)
         return self.db.execute(_DELETE, (encoded,)).rowcount > 0
 
     def delete_many(self, keys) -> int:
@@ -203,6 +223,8 @@ class ObjectDatabase:
         if not self._kv or not unique:
             return 0
         self._begin()
+        for key in keys:
+            self._remember(key, None)
         return sum(self.db.execute(_DELETE, (k,)).rowcount > 0 for k in unique)
 
     def list(self, *, start=None, start_after=None, end=None, prefix=None, reverse=False,
