@@ -8,6 +8,8 @@ requests and compare.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -177,3 +179,18 @@ def test_dobj_serve_hands_requests_to_the_worker_and_keeps_its_own_routes_under_
         assert rpc.json() == {"ok": True, "result": 5}
         assert client.post("/_dobj/rpc/COUNTER/ann/snapshot").json()["result"] == {
             "name": "ann", "value": 5, "updates": 2}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("npm") is None, reason="installing hono from the lockfile needs npm")
+def test_a_hono_app_from_node_modules_answers_as_workerd_did(tmp_path):
+    folder = tmp_path / "hono-app"
+    shutil.copytree(PROJECTS / "hono-app", folder, ignore=shutil.ignore_patterns("node_modules"))
+    try:
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=folder, check=True,
+                       capture_output=True, timeout=300)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"npm could not install the lockfile's packages here: {exc}")
+    data = tmp_path / "data"
+    assert answers(folder, data, "requests.json", clock="real") == recorded(folder, "expected.json")
+    assert answers(folder, data, "after_restart.json", clock="real") == recorded(folder, "expected_after_restart.json")

@@ -278,3 +278,13 @@ def test_the_timeline_docstring_examples_hold():
 
     failed, tried = doctest.testmod(dobj.lanes)
     assert tried > 0 and failed == 0
+
+
+def test_a_cloudflare_project_loads_and_its_worker_and_sql_answer_in_a_notebook(shell):
+    project = SAMPLES / "guestbook-ts"
+    dobj_(shell, f"load {project}")
+    reply = dobj_(shell, """fetch POST /page/home '{"author": "ann", "text": "hi"}'""")
+    assert reply.status == 201
+    assert dobj_(shell, "GUESTBOOK/home.count()") == 1
+    rows = dobj_(shell, "sql GUESTBOOK/home SELECT author FROM entries")
+    assert rows.value == [{"author": "ann"}] and "<table" in rows._repr_html_()
