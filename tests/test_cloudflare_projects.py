@@ -7,6 +7,7 @@ requests and compare.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -194,3 +195,15 @@ def test_a_hono_app_from_node_modules_answers_as_workerd_did(tmp_path):
     data = tmp_path / "data"
     assert answers(folder, data, "requests.json", clock="real") == recorded(folder, "expected.json")
     assert answers(folder, data, "after_restart.json", clock="real") == recorded(folder, "expected_after_restart.json")
+
+
+def test_the_trace_shows_which_events_a_waiting_event_let_in():
+    with dobj.Runtime.load(PROJECTS / "gates", clock="real") as rt:
+        async def both():
+            return await asyncio.gather(rt.afetch("/rmw/t/timer"), rt.afetch("/rmw/t/timer"))
+
+        assert [r.json() for r in asyncio.run(both())] == [{"wrote": 1}, {"wrote": 1}]  # a lost update
+        first, second = [e for e in rt.trace() if e.method == "readModifyWrite"]
+        assert first.interleaved == [second.id] and not second.interleaved
+        from dobj.commands.timeline import outcome
+        assert outcome(first) == f"-> 1 (let in #{second.id})"

@@ -35,8 +35,13 @@ def clock_time(ms: float) -> str:
 
 def outcome(event) -> str:
     """``-> 3``, ``-> 200 (1 byte)`` or ``!! timeout: ...`` for a finished event."""
+    let_in = f" (let in #{', #'.join(map(str, event.interleaved))})" if event.interleaved else ""
     if event.error is not None:
-        return f"!! {event.error.code}: {event.error.message}"
+        return f"!! {event.error.code}: {event.error.message}{let_in}"
+    return _outcome(event) + let_in
+
+
+def _outcome(event) -> str:
     result = event.result
     if event.kind == "fetch" and isinstance(result, dict):
         size = len(str(result.get("body", "")).encode("utf-8"))

@@ -83,7 +83,8 @@ class Turn:
 class Actor:
     """One object identity and its (possibly absent) live instance."""
 
-    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers", "named", "hexid")
+    __slots__ = ("namespace", "name", "oid", "lock", "gen", "live", "running", "timers", "named", "hexid",
+                 "waiting")
 
     def __init__(self, namespace: str, name: str, oid: int) -> None:
         self.namespace, self.name, self.oid = namespace, name, oid
@@ -94,6 +95,7 @@ class Actor:
         self.timers: set[int] = set()
         self.named = True  # False: reached only by the hex digits of an id (no ctx.id.name)
         self.hexid: str | None = None  # its id's hex digits, once computed
+        self.waiting: set[Event] | None = None  # events that let others in while they wait
 
     @property
     def path(self) -> str:

@@ -135,6 +135,11 @@ class EventRun:
             raise RuntimeClosed("the runtime is closed")
         if not actor.lock.take_now():
             await actor.lock.take(self.loop)
+        if actor.waiting:  # Cloudflare's gates let this one in while others wait
+            for other in actor.waiting:
+                if other.interleaved is None:
+                    other.interleaved = []
+                other.interleaved.append(event.id)
         commits = self.commits
         commits.inflight += 1
         try:
@@ -203,11 +208,20 @@ class EventRun:
                 return self._decode(event, reply)
             text = self._settled.pop(pid, None)
             if text is None:
-                if self.cf and not event.released:
+                if self.cf and not event.released and event.oid >= 0:  # (the Worker has no gate)
                     # Cloudflare's input gate opens while an event waits on anything but
                     # storage (storage calls settle before this point): others may enter.
                     event.released = True
-                    self.actors[(event.namespace, event.name)].lock.release()
+                    actor = self.actors[(event.namespace, event.name)]
+                    actor.lock.release()
+                    if actor.waiting is None:
+                        actor.waiting = set()
+                    actor.waiting.add(event)
+                    try:
+                        text = await self._wait_settled(event, pid)
+                    finally:
+                        actor.waiting.discard(event)
+                    return self._decode(event, text)
                 text = await self._wait_settled(event, pid)
             return self._decode(event, text)
         finally:

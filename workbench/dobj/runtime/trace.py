@@ -50,6 +50,7 @@ class Event:
     released: bool = False  # it let other events of its object in while it waited (gates)
     clone: bool = False  # raw_result is structured-clone text (Cloudflare projects), not JSON
     by_name: bool = True  # reached by name (a Workers project's ctx.id.name is set then)
+    interleaved: list[int] | None = None  # ids of events of its object that ran while it waited
 
     @property
     def object(self) -> str:
@@ -108,6 +109,7 @@ class Event:
             "result": self.result,
             "error": None if self.error is None else self.error.to_dict(),
             "written": list(self.written),
+            "interleaved": list(self.interleaved or ()),
             "console": [f"{level}: {text}" for level, text in self.console],
         }
 
