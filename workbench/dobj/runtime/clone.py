@@ -63,7 +63,10 @@ class RegExpValue:
 
 def decode_text(text: str) -> Any:
     """A Python value from the JSON text of clone records."""
-    return decode(json.loads(text))
+    records = json.loads(text)
+    if len(records) == 1 and records[0][0] == 0:  # one primitive: the usual result
+        return records[0][1]
+    return decode(records)
 
 
 def decode(records: list) -> Any:
@@ -142,9 +145,19 @@ def _leaf(rec: list, records: list, value) -> Any:
     raise BadRequest(f"unknown structured-clone record {rec!r}")
 
 
+_SIMPLE = (str, bool, type(None))
+
+
 def encode_text(value: Any) -> str:
     """The JSON text of clone records for a Python value."""
+    if type(value) is list and all(type(v) in _SIMPLE or (type(v) is int and -_SAFE_INT <= v <= _SAFE_INT)
+                                   for v in value):  # the usual arguments: no records to share
+        items = ",".join(f"[0,{_dumps(v)}]" for v in value)
+        return f"[[1,[{','.join(str(i) for i in range(1, len(value) + 1))}]]{',' if value else ''}{items}]"
     return json.dumps(encode(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def encode(value: Any) -> list:

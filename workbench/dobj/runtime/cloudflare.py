@@ -129,7 +129,7 @@ class CloudflareCalls:
         return json.dumps(arg)
 
     # -- storage -------------------------------------------------------------------------
-    def _host_cfs(self, op: str, oid: int, gen: int, payload: str) -> str:
+    def _host_cfs(self, op: str, oid: int, gen: int, payload: str, text: str) -> str:
         event = self.current
         actor = self.by_oid.get(oid)
         if event is None or event.oid != oid or event.done or actor is None:
@@ -137,8 +137,15 @@ class CloudflareCalls:
         if actor.gen != gen:
             raise StorageError("this instance was discarded (after a timeout, evict or reload);"
                                " its storage is closed and nothing it writes is kept")
-        arg = json.loads(payload)
         db = self.objects.database(actor.namespace, self.hex_of(actor))
+        if op == "get1" or op == "put1":  # the key as it is (or "\x01" + its JSON), the value's text
+            key = json.loads(payload[1:]) if payload[:1] == "\x01" else payload
+            if op == "get1":
+                return db.get(key) or ""
+            db.put(key, text)
+            event.written.append(key)
+            return ""
+        arg = json.loads(payload)
         if op in ("getAlarm", "setAlarm", "deleteAlarm"):
             return self._cf_alarm(op, actor, event, arg, db)
         if op == "get":

@@ -31,6 +31,18 @@
   Object.assign(internal.cf, { sqlBinding, sqlValue });
 
   const ERRORS = { TypeError, RangeError };
+
+  function check(reply) {
+    if (reply.charCodeAt(0) === 33) {  // "!" + error: thrown as workerd throws it, a plain Error
+      const info = JSON.parse(reply.slice(1));
+      throw new (ERRORS[info.name] || Error)(info.message);
+    }
+    return reply;
+  }
+
+  // NUL would cut a key on its way to the host, and a lone surrogate cannot cross at all:
+  // such a key (or one starting with the marker) travels as "\u0001" + its JSON.
+  const rawKey = (k) => (k.indexOf("\0") === -1 && k.charCodeAt(0) !== 1 && k.isWellFormed() ? flat(k) : "\u0001" + JSON.stringify(k));
   const ENABLE = "change `new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or wrangler.toml file. If using workerd directly,";
   const NO_SQL = "SQL is not enabled for this Durable Object class. To enable it, " + ENABLE +
     "set `enableSql = true` in your workerd config for the class. Note that this change cannot be made after the class is already deployed to production.";
@@ -40,14 +52,11 @@
   class Backend {
     constructor(oid, gen, hasAlarm, sqlite) { this.oid = oid; this.gen = gen; this.hasAlarm = hasAlarm; this.sqlite = sqlite; }
     needsSqlite(message) { if (!this.sqlite) throw new Error(message); return this; }
-    call(op, payload) {
-      const reply = host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)));
-      if (reply.charCodeAt(0) === 33) {  // "!" + error: thrown as workerd throws it, a plain Error
-        const info = JSON.parse(reply.slice(1));
-        throw new (ERRORS[info.name] || Error)(info.message);
-      }
-      return JSON.parse(reply);
-    }
+    call(op, payload) { return JSON.parse(check(host.cfs(op, this.oid, this.gen, flat(JSON.stringify(payload)), ""))); }
+    // The common two without JSON around them: a key (as itself when it can cross as it
+    // is) and a value's clone text; get answers the text, or "" when there is none.
+    getOne(key) { const text = check(host.cfs("get1", this.oid, this.gen, rawKey(key), "")); return text === "" ? null : text; }
+    putOne(key, text) { check(host.cfs("put1", this.oid, this.gen, rawKey(key), flat(text))); }
   }
 
   function keyOf(key) {
@@ -99,7 +108,7 @@
           for (const [k, v] of b.call("getMany", key.map(keyOf))) map.set(k, deserializeText(v));
           return Promise.resolve(map);
         }
-        const text = b.call("get", keyOf(key));
+        const text = b.getOne(keyOf(key));
         return Promise.resolve(text === null ? undefined : deserializeText(text));
       } catch (e) { return Promise.reject(e); }
     }
@@ -112,7 +121,7 @@
           b.call("putMany", pairs);
         } else {
           if (value === undefined) throw typeError("put() called with undefined value.");
-          b.call("put", [keyOf(key), serializeText(value)]);
+          b.putOne(keyOf(key), serializeText(value));
         }
         return Promise.resolve();
       } catch (e) { return Promise.reject(e); }
@@ -215,10 +224,10 @@
     #backend;
     constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#backend = backend; }
     get #b() { return this.#backend.needsSqlite(NO_KV); }
-    get(key) { const t = this.#b.call("get", String(key)); return t === null ? undefined : deserializeText(t); }
+    get(key) { const t = this.#b.getOne(String(key)); return t === null ? undefined : deserializeText(t); }
     put(key, value) {
       if (arguments.length < 2) throw typeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'JsValue'.");
-      this.#b.call("put", [String(key), serializeText(value)]);
+      this.#b.putOne(String(key), serializeText(value));
     }
     delete(key) { return this.#b.call("delete", String(key)); }
     list(options) {
