@@ -17,7 +17,20 @@
     if (text.charCodeAt(0) === 33) throw new Error(JSON.parse(text.slice(1)).message);
     return JSON.parse(text);
   }
-  const parse = (input, base) => call(["parse", usv(input), base === undefined ? null : usv(base)]);
+  // Parses of the same text give the same components (a Worker parses its request URLs
+  // again and again): the last few hundred are remembered, each answer copied on reuse.
+  const parsed = new Map();
+  function parse(input, base) {
+    const text = usv(input);
+    const key = base === undefined ? text : text + "\u0000" + usv(base);
+    let parts = parsed.get(key);
+    if (parts === undefined) {
+      parts = call(["parse", text, base === undefined ? null : usv(base)]);
+      if (parsed.size >= 256) parsed.clear();
+      parsed.set(key, parts);
+    }
+    return parts === null ? null : parts.slice();
+  }
 
   // ---- application/x-www-form-urlencoded
   function decodeSlow(s) {
