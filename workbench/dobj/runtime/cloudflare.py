@@ -4,7 +4,8 @@
 code is a Workers project, ``core.cf``). Objects are addressed by name, or by the 64 hex
 digits of an id that has none (``newUniqueId``, ``idFromString`` of an id not made from a
 known name). Each object's storage is its own SQLite database (:mod:`.objectstore`); its
-alarm lives with the other alarms in the core's store, so one schedule serves both dialects.
+alarm lives with the other alarms in the core's store, so one schedule serves both dialects
+(and in the object's ``_cf_METADATA`` too, where workerd keeps it).
 """
 
 from __future__ import annotations
