@@ -98,3 +98,31 @@ def test_the_testing_page_examples_pass_as_a_real_test_module(tmp_path):
     result = run_pytest(tmp_path, {"test_page.py": code}, "--rootdir", str(ROOT), "-c", str(tmp_path / "pytest.ini"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_fake_fetch_answers_outbound_requests_by_pattern_and_records_them(tmp_path):
+    import dobj
+    from dobj.testing import fake_fetch
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "wrangler.jsonc").write_text('{"name": "w", "main": "src/index.js"}')
+    (tmp_path / "src" / "index.js").write_text(textwrap.dedent("""
+        export default {
+          async fetch(request) {
+            const upstream = await fetch("https://api.example.com/v1/items?q=1", {
+              method: "POST", headers: { "x-key": "k" }, body: JSON.stringify({ want: 2 }) });
+            return Response.json({ status: upstream.status, body: await upstream.json() });
+          },
+        };
+    """))
+    with dobj.Runtime.load(tmp_path) as rt:
+        refused = rt.fetch("/")
+        assert refused.status == 500 and "was refused" in refused.text  # no fakes: no network
+        with fake_fetch(rt) as fake:
+            fake.add("https://api.example.com/v1/*", json={"items": [1, 2]}, status=201, method="POST")
+            assert rt.fetch("/").json() == {"status": 201, "body": {"items": [1, 2]}}
+            (request,) = fake.requests
+            assert (request.method, request.url, request.headers["x-key"], request.json()) == (
+                "POST", "https://api.example.com/v1/items?q=1", "k", {"want": 2})
+            fake.answers.clear()
+            assert "matched no fake answer" in rt.fetch("/").text

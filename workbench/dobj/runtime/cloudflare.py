@@ -107,6 +107,16 @@ class CloudflareCalls:
             self._hexes = {(ns, named_id(ns, name)): name for ns, name in self.store.objects()}
         return self._hexes
 
+    def _host_outbound(self, parts: str) -> str:
+        """An outbound ``fetch()``: a fake's answer (as ``responseToHost`` writes one), or refused."""
+        method, url, headers, body = json.loads(parts)
+        if self.fake_fetch is None:
+            raise BadRequest(f"fetch({url!r}) was refused: dobj runs objects without network access;"
+                             " call another object through its stub, or fake it in a test"
+                             " (dobj.testing.fake_fetch)")
+        return self.fake_fetch.answer(method, url, dict(json.loads(headers)),
+                                      b"" if body is None else base64.b64decode(body))
+
     def _host_reset(self, oid: int) -> str:
         """A blockConcurrencyWhile callback threw: the instance is gone; build it anew next time."""
         actor = self.by_oid.get(oid)

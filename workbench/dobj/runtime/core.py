@@ -107,6 +107,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
         self.warnings: list[str] = []
         self._hexes: dict[tuple[str, str], str] | None = None
         self.entered_ms = self.clock.now_ms()  # the clock when JavaScript was last entered
+        self.fake_fetch = None  # answers outbound fetch() (dobj.testing.fake_fetch)
         self.engine, self.glue, self.classes = self._load_bundle()
         self.store = Store(data, durability=durability)
         self.objects = None
@@ -130,7 +131,8 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
             "idOf": lambda names: object_hex(*json.loads(names)),
         }
         if self.cf:
-            host.update(cfs=self._host_cfs, cfid=self._host_cfid, reset=self._host_reset)
+            host.update(cfs=self._host_cfs, cfid=self._host_cfid, reset=self._host_reset,
+                        outbound=self._host_outbound)
             engine, glue, classes, self.loaded = load_project(
                 self.path, memory_limit=self.memory_limit, budget=self.budget, host=host)
             self.warnings = self.loaded.warnings

@@ -101,11 +101,15 @@
   }
   Object.assign(internal.web, { requestToHost: (r) => Promise.resolve(requestToHost(r)), responseFromHost });
 
-  // Outbound requests leave nothing local: refused, saying so (a test can stand in for them).
-  globalThis.fetch = function fetch(input) {
-    const url = input instanceof Request ? input.url : String(input);
-    return Promise.reject(new TypeError("fetch(" + JSON.stringify(url) + ") was refused: dobj runs objects"
-      + " without network access; call another object through its stub instead"));
+  // Outbound requests never reach the network: the host answers them from the fakes a test
+  // registered (dobj.testing.fake_fetch), or refuses them, saying so.
+  globalThis.fetch = function fetch(input, init) {
+    let request;
+    try { request = input instanceof Request && init === undefined ? input : new Request(input, init); }
+    catch (e) { return Promise.reject(e); }
+    const reply = host.outbound(requestToHost(request));
+    if (reply.charCodeAt(0) === 33) return Promise.reject(new TypeError(JSON.parse(reply.slice(1)).message));
+    return Promise.resolve(responseFromHost(reply));
   };
 
   function makeCtx(oid, id, storage) {
