@@ -7,13 +7,14 @@ import pytest
 
 CORE = ["dobj.errors", "dobj.openapi", "dobj.runtime.actors", "dobj.runtime.bundle",
         "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.limits", "dobj.runtime.storage",
-        "dobj.runtime.trace", "dobj.runtime.replies", "dobj.runtime.commits", "dobj.runtime.clone"]
+        "dobj.runtime.trace", "dobj.runtime.replies", "dobj.runtime.commits", "dobj.runtime.clone",
+        "dobj.runtime.snapshots"]
 FRONT_ENDS = [
     "dobj.server.gateway", "dobj.server.messages", "dobj.cli",
     "dobj.commands.syntax", "dobj.commands.results", "dobj.commands.registry",
     "dobj.commands.interpreter", "dobj.commands.complete", "dobj.commands.reference",
     "dobj.commands.objects", "dobj.commands.storage", "dobj.commands.timeline",
-    "dobj.commands.session", "dobj.render", "dobj.prompt",
+    "dobj.commands.session", "dobj.commands.snapshots", "dobj.render", "dobj.prompt",
 ]
 
 

@@ -87,6 +87,7 @@ class Interpreter:
         self.load_hint = load_hint
         self.seen: set[tuple[str, str]] = set()
         self.server = None
+        self.snapshots: dict = {}  # name -> Snapshot, for snapshot/restore/diff
 
     @property
     def rt(self):

@@ -8,11 +8,13 @@ cross as text (JSON, or structured-clone text in a project) and are decoded here
 
 from __future__ import annotations
 
+import base64
 import json
 
 from ..errors import BadRequest
 from .clone import decode_text, encode_text, json_text
 from .limits import check_key, value_json
+from .snapshots import Snapshot
 from .trace import Event
 
 
@@ -85,3 +87,89 @@ class StorageAccess:
 
     def encode_value(self, value) -> str:
         return encode_text(value) if self.cf else value_json(value)
+
+    # -- snapshots -------------------------------------------------------------------------
+    def take_snapshot(self) -> Snapshot:
+        """Every object's storage, SQL rows and alarm, and the clock (see :mod:`.snapshots`)."""
+        objects: dict[str, dict] = {}
+        if self.cf:
+            for namespace, name in self.cf_objects():
+                if namespace not in self.classes:
+                    continue
+                db = self.database_of(self.actor(namespace, name))
+                if db is None:
+                    continue
+                entry = {"kv": {k: json.loads(v) for k, v in db.list()}}
+                tables = {}
+                for table, _count in db.tables():
+                    schema = db.db.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
+                    cursor = db.db.execute(f'SELECT * FROM "{table.replace(chr(34), chr(34) * 2)}"')
+                    tables[table] = {"schema": schema, "columns": [d[0] for d in cursor.description],
+                                     "rows": [[_cell(v) for v in row] for row in cursor]}
+                if tables:
+                    entry["sql"] = tables
+                objects[f"{namespace}/{name}"] = entry
+        else:
+            for namespace, name, key, value in self.store.all_items():
+                objects.setdefault(f"{namespace}/{name}", {"kv": {}})["kv"][key] = json.loads(value)
+        for namespace, name, due, _retry in self.alarms():
+            objects.setdefault(f"{namespace}/{name}", {"kv": {}})["alarm"] = due
+        return Snapshot(self.path.name, "cloudflare" if self.cf else "bundle", self.clock.now_ms(), objects)
+
+    def restore_snapshot(self, snapshot: Snapshot) -> None:
+        """Make every object's state what ``snapshot`` holds; live instances are dropped."""
+        dialect = "cloudflare" if self.cf else "bundle"
+        if (snapshot.project, snapshot.dialect) != (self.path.name, dialect):
+            raise BadRequest(f"the snapshot was taken from {snapshot.project} ({snapshot.dialect}); this"
+                             f" runtime runs {self.path.name} ({dialect}); nothing was changed")
+        unknown = sorted({name.split("/", 1)[0] for name in snapshot.objects} - set(self.classes))
+        if unknown:
+            raise BadRequest(f"the snapshot holds objects of {', '.join(unknown)}, which {self.path.name}"
+                             " does not export; nothing was changed")
+        if self._waiting_events or self.commits.inflight:
+            raise BadRequest("events are running; restore when the runtime is idle")
+        for actor in list(self.actors.values()):
+            self._discard(actor)
+        for oid, _due, _retry in self.store.all_alarms():
+            self.schedule.remove("alarm", oid)
+        if self.cf:
+            for namespace, name in self.cf_objects():
+                if namespace in self.classes:
+                    self.database_of(self.actor(namespace, name)).delete_all()
+            self.store.clear_alarms()
+        else:
+            self.store.clear_all()
+        for path, entry in snapshot.objects.items():
+            namespace, name = path.split("/", 1)
+            actor = self.actor(namespace, name)
+            if self.cf:
+                db = self.database_of(actor, create=True)
+                for key, records in entry.get("kv", {}).items():
+                    db.put(key, json.dumps(records, separators=(",", ":"), ensure_ascii=False))
+                for table in entry.get("sql", {}).values():
+                    db.db.execute(table["schema"])
+                    marks = ", ".join("?" * len(table["columns"]))
+                    name_sql = table["schema"].split("(", 1)[0].split()[-1]
+                    db.db.executemany(f"INSERT INTO {name_sql} VALUES ({marks})",
+                                      [[_uncell(v) for v in row] for row in table["rows"]])
+            else:
+                self.store.load_items(actor.oid, [(k, value_json(v)) for k, v in entry.get("kv", {}).items()])
+            if entry.get("alarm") is not None:
+                self.store.set_alarm(actor.oid, float(entry["alarm"]), 0)
+                self.schedule.add("alarm", actor.oid, float(entry["alarm"]))
+        if self.clock.manual:
+            self.clock.set_ms(snapshot.clock_ms)
+        self.commits.commit()
+        self._rearm()
+
+
+def _cell(value):
+    if isinstance(value, bytes):
+        return {"$b": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def _uncell(value):
+    if isinstance(value, dict) and "$b" in value:
+        return base64.b64decode(value["$b"])
+    return value

@@ -216,6 +216,23 @@ class Runtime:
 
         return response_from_text(await self._core.worker_fetch(parts))
 
+    def snapshot(self):
+        """The state of every object (storage, SQL rows, alarms) and the clock: a
+        :class:`~dobj.runtime.snapshots.Snapshot` (``.save(path)``, ``Snapshot.load(path)``)."""
+        return self._call_in_loop(self._core.take_snapshot)
+
+    def restore(self, snapshot) -> None:
+        """Make every object's state (and a manual clock) what ``snapshot`` holds; live
+        instances are dropped. A snapshot of another project is refused, nothing changed."""
+        self._call_in_loop(self._core.restore_snapshot, snapshot)
+
+    def diff(self, a, b=None) -> list:
+        """What changed from snapshot ``a`` to ``b`` (default: now): added, removed and
+        changed keys, SQL rows and alarms, per object."""
+        from .snapshots import diff
+
+        return diff(a, self.snapshot() if b is None else b)
+
     @property
     def has_worker(self) -> bool:
         """True for a Workers project whose entry module has a Worker (``fetch``)."""

@@ -159,6 +159,28 @@ class Store:
             oid = self._ids[key] = row[0]
         return oid
 
+    def all_items(self) -> list[tuple[str, str, str, str]]:
+        """(namespace, name, key, value JSON) of every key of every object, in one read."""
+        return self.db.execute("SELECT o.namespace, o.name, kv.key, kv.value FROM kv"
+                               " JOIN objects o ON o.id = kv.object ORDER BY o.namespace, o.name, kv.key").fetchall()
+
+    def clear_all(self) -> None:
+        """Delete every key and alarm of every object (a snapshot is restored next)."""
+        self._forget()
+        self._begin()
+        self.db.execute("DELETE FROM kv")
+        self.db.execute("DELETE FROM alarms")
+
+    def clear_alarms(self) -> None:
+        self._begin()
+        self.db.execute("DELETE FROM alarms")
+
+    def load_items(self, oid: int, items: list[tuple[str, str]]) -> None:
+        """Store many (key, value JSON) pairs of one object at once."""
+        self._begin()
+        self.db.executemany("INSERT INTO kv VALUES (?, ?, ?) ON CONFLICT(object, key) DO UPDATE SET value=excluded.value",
+                            [(oid, check_key(k), check_value(v)) for k, v in items])
+
     def objects(self) -> list[tuple[str, str]]:
         """Every (namespace, name) the store has a row for."""
         return [tuple(r) for r in self.db.execute("SELECT namespace, name FROM objects")]
