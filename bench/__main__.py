@@ -1,4 +1,4 @@
-"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``, ``cloudflare``)."""
+"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``, ``cloudflare``, ``snapshots``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ BENCHES = {
     "soak": "bench.soak",
     "modules": "bench.modules",
     "cloudflare": "bench.cloudflare",
+    "snapshots": "bench.snapshots",
 }
 
 
