@@ -8,7 +8,7 @@ import pytest
 CORE = ["dobj.errors", "dobj.openapi", "dobj.runtime.actors", "dobj.runtime.bundle",
         "dobj.runtime.clock", "dobj.runtime.engine", "dobj.runtime.limits", "dobj.runtime.storage",
         "dobj.runtime.trace", "dobj.runtime.replies", "dobj.runtime.commits", "dobj.runtime.clone",
-        "dobj.runtime.snapshots"]
+        "dobj.runtime.snapshots", "dobj.runtime.storequeries"]
 FRONT_ENDS = [
     "dobj.server.gateway", "dobj.server.messages", "dobj.cli",
     "dobj.commands.syntax", "dobj.commands.results", "dobj.commands.registry",
