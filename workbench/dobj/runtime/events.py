@@ -38,7 +38,8 @@ class EventRun:
         """
         engine = self.engine
         previous, self.current = self.current, event
-        self.entered_ms = self.clock.now_ms()  # Date.now() in a Workers project, until I/O
+        if self.cf:
+            self.entered_ms = self.clock.now_ms()  # Date.now() of a Workers project, until I/O
         engine.deadline = event.deadline if event is not None else time.monotonic() + 1.0
         engine.interrupted = False
         engine.enter()
