@@ -14,7 +14,8 @@ FRONT_ENDS = [
     "dobj.commands.syntax", "dobj.commands.results", "dobj.commands.registry",
     "dobj.commands.interpreter", "dobj.commands.complete", "dobj.commands.reference",
     "dobj.commands.objects", "dobj.commands.storage", "dobj.commands.timeline",
-    "dobj.commands.session", "dobj.commands.snapshots", "dobj.render", "dobj.prompt",
+    "dobj.commands.session", "dobj.commands.snapshots", "dobj.commands.recording", "dobj.render",
+    "dobj.prompt",
 ]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DobjError
 from .registry import COMMANDS, Command, find_command
 from .results import Result
 from .syntax import CommandError, is_complete
@@ -88,6 +89,7 @@ class Interpreter:
         self.seen: set[tuple[str, str]] = set()
         self.server = None
         self.snapshots: dict = {}  # name -> Snapshot, for snapshot/restore/diff
+        self.recorder = None  # a commands.recording.Recorder while recording
 
     @property
     def rt(self):
@@ -101,7 +103,16 @@ class Interpreter:
         parsed = parse(line)
         if parsed is None:
             return None
-        return self.dispatch(parsed)
+        recorder, name = self.recorder, parsed.command.name
+        if recorder is None or name == "record":
+            return self.dispatch(parsed)
+        try:
+            result = self.dispatch(parsed)
+        except DobjError as err:
+            recorder.add(line, name, error=err)
+            raise
+        recorder.add(line, name, value=getattr(result, "value", None))
+        return result
 
     def dispatch(self, parsed: Parsed) -> Result:
         """Run an already parsed command."""

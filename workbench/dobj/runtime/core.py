@@ -70,6 +70,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
         durability: str,
         loop: asyncio.AbstractEventLoop,
         trace_size: int = 1000,
+        clock_start: float | None = None,
     ) -> None:
         if clock not in ("manual", "real"):
             raise BadRequest(f"clock must be 'manual' or 'real', not {clock!r}")
@@ -78,7 +79,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
         self.budget = float(cpu_timeout) if cpu_timeout else 0.0
         self.memory_limit = memory_limit
         self.manifest_path = manifest
-        self.clock = ManualClock() if clock == "manual" else RealClock()
+        self.clock = ManualClock(clock_start) if clock == "manual" else RealClock()
         self.trace = Trace(trace_size)
         self.load_console: list[tuple[str, str]] = []
         self.actors: dict[tuple[str, str], Actor] = {}

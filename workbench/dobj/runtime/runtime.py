@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DobjError, RuntimeClosed
-from .clock import format_ms, parse_duration
+from .clock import format_ms, parse_duration, parse_instant
 from .core import Core
 from .driving import Timekeeper, loop_running_here, resume, start_thread, step
 from .engine import DEFAULT_MEMORY_LIMIT
@@ -47,6 +47,7 @@ class Runtime:
         memory_limit: int = DEFAULT_MEMORY_LIMIT,
         durability: str = "normal",
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+        clock_start: str | float | None = None,
     ) -> None:
         self._loop = (loop_factory or asyncio.new_event_loop)()
         self._lock = threading.RLock()  # held by whichever thread runs the loop (driven)
@@ -56,7 +57,7 @@ class Runtime:
             self._core = Core(
                 path, data=data, clock=clock, cpu_timeout=parse_duration(cpu_timeout),
                 manifest=manifest, memory_limit=memory_limit, durability=durability,
-                loop=self._loop,
+                loop=self._loop, clock_start=None if clock_start is None else parse_instant(clock_start),
             )
         except BaseException:
             self._loop.close()
@@ -70,6 +71,7 @@ class Runtime:
     def load(cls, path: str | Path, **options: Any) -> Runtime:
         """Load a bundle. Options: ``data``, ``clock``, ``cpu_timeout``, ``manifest``,
         ``memory_limit``, ``durability`` (``"normal"`` or ``"full"``: fsync every commit),
+        ``clock_start`` (where a manual clock starts: ISO-8601 or ms; default now),
         ``loop_factory`` (e.g. ``uvloop.new_event_loop``)."""
         return cls(path, **options)
 
