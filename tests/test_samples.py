@@ -19,7 +19,7 @@ from docblocks import run_page
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 BUNDLES = sorted(SAMPLES.glob("*.js"))
-PROJECTS = sorted(p for p in SAMPLES.iterdir() if p.is_dir())  # Cloudflare-style projects
+PROJECTS = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and any(p.glob("wrangler.*")))  # Workers projects
 REPL = str(Path(sys.executable).parent / "dobj-repl")
 
 
@@ -68,6 +68,12 @@ def test_the_project_samples_are_one_typescript_with_sql_and_one_javascript_with
     assert "sql.exec" in (SAMPLES / "guestbook-ts" / "src" / "index.ts").read_text()
     assert "setAlarm" in (SAMPLES / "reminders-js" / "src" / "index.js").read_text()
 
+
+
+def test_every_sample_has_a_test_module_of_its_own():
+    samples = {p.stem for p in SAMPLES.glob("*.js")} | {p.name for p in PROJECTS}
+    modules = {p.stem.removeprefix("test_") for p in (SAMPLES / "tests").glob("test_*.py")}
+    assert {s.replace("-", "_") for s in samples} == modules
 
 @pytest.mark.slow
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
