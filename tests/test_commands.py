@@ -627,6 +627,17 @@ def test_completion_offers_commands_namespaces_objects_methods_and_keys(vocab):
     assert suggest("COUNTER/global.increment(1, ", vocab) == []
 
 
+def test_completion_offers_snapshot_names_where_a_snapshot_is_named(wb):
+    wb.run("snapshot before")
+    wb.run("snapshot after")
+    vocab = snapshot(wb)
+    assert texts(suggest("restore b", vocab)) == ["before"]
+    assert texts(suggest("diff before a", vocab)) == ["after"]
+    assert texts(suggest("snapshot save ", vocab)) == ["before", "after"]
+    assert texts(suggest("snapshot l", vocab)) == ["load"]
+    assert texts(suggest("diff before after ", vocab)) == []
+
+
 def test_completion_offers_file_paths_where_a_path_is_expected(tmp_path, monkeypatch):
     (tmp_path / "bundles").mkdir()
     (tmp_path / "bundles" / "counter.js").write_text("")

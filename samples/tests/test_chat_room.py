@@ -1,5 +1,4 @@
 import pytest
-
 from dobj import ExecutionError
 
 pytestmark = pytest.mark.dobj("../chat-room.js")

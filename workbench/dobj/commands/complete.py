@@ -49,6 +49,7 @@ class Vocabulary:
     objects: list[tuple[str, str]] = field(default_factory=list)
     keys: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     find_keys: Callable[[str, str, str], list[str]] | None = None
+    snapshots: list[str] = field(default_factory=list)
 
     def keys_of(self, namespace: str, name: str, prefix: str) -> list[str]:
         """Keys of one object that may start with ``prefix`` (as typed, maybe quoted)."""
@@ -113,6 +114,9 @@ def _argument(cmd: str, before: list[str], partial: str, vocab: Vocabulary, list
         return _match(partial, ["set"])
     if cmd in _OPTIONS:
         return _option(cmd, before, partial, listdir)
+    named = _snapshot_argument(cmd, before, partial, vocab, listdir)
+    if named is not None:
+        return named
     if cmd == "fetch":
         if index == 1 and "/" not in partial:
             return _match(partial, _HTTP_METHODS, "method") + _objects(partial, vocab)
@@ -125,6 +129,21 @@ def _argument(cmd: str, before: list[str], partial: str, vocab: Vocabulary, list
         ns, name = before[0].split("/", 1)
         return _match(partial, [quote_word(k) for k in vocab.keys_of(ns, name, partial)], "key")
     return []
+
+
+def _snapshot_argument(cmd: str, before: list[str], partial: str, vocab: Vocabulary, listdir):
+    """Snapshot names for ``restore``, ``diff`` and ``snapshot save``; paths for the files of
+    ``snapshot load`` and ``record``; None when the command is none of these."""
+    index = len(before) + 1
+    if (cmd == "restore" and index == 1) or (cmd == "diff" and index <= 2) or \
+            (cmd == "snapshot" and before[:1] == ["save"] and index == 2):
+        return _match(partial, vocab.snapshots, "snapshot")
+    if (cmd == "snapshot" and before[:1] == ["load"] and index == 2) or \
+            (cmd == "snapshot" and before[:1] == ["save"] and index == 3) or (cmd == "record" and index == 1):
+        return _paths(partial, listdir)
+    if cmd == "snapshot" and index == 1:
+        return _match(partial, ["save", "load"])
+    return None
 
 
 def _option(cmd: str, before: list[str], partial: str, listdir) -> list[Suggestion]:
@@ -177,4 +196,4 @@ def snapshot(interp, max_keys: int = 200) -> Vocabulary:
 
     spaces = {ns: c.rpc_methods for ns, c in rt.namespaces.items()}
     return Vocabulary(commands=commands, namespaces=spaces, objects=interp.known_objects(),
-                      find_keys=find_keys)
+                      find_keys=find_keys, snapshots=list(interp.snapshots))
