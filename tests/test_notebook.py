@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 
 import pytest
@@ -288,3 +289,17 @@ def test_a_cloudflare_project_loads_and_its_worker_and_sql_answer_in_a_notebook(
     assert dobj_(shell, "GUESTBOOK/home.count()") == 1
     rows = dobj_(shell, "sql GUESTBOOK/home SELECT author FROM entries")
     assert rows.value == [{"author": "ann"}] and "<table" in rows._repr_html_()
+
+
+def test_dobj_record_in_a_notebook_writes_a_test_that_passes(shell, tmp_path):
+    out = tmp_path / "test_from_notebook.py"
+    dobj_(shell, f"load {COUNTER}")
+    dobj_(shell, f"record {out}")
+    dobj_(shell, "COUNTER/global.increment(3)")
+    dobj_(shell, "COUNTER/global.increment(4)")
+    dobj_(shell, "record stop")
+    written = out.read_text(encoding="utf-8")
+    assert re.search(r"increment\(4\)'\)\.value == \(?\s*7\b", written), written
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
