@@ -203,7 +203,10 @@ def test_the_trace_shows_which_events_a_waiting_event_let_in():
             return await asyncio.gather(rt.afetch("/rmw/t/timer"), rt.afetch("/rmw/t/timer"))
 
         assert [r.json() for r in asyncio.run(both())] == [{"wrote": 1}, {"wrote": 1}]  # a lost update
-        first, second = [e for e in rt.trace() if e.method == "readModifyWrite"]
+        events = [e for e in rt.trace() if e.method == "readModifyWrite"]
+        # The one that waited first let the other in; which of them the trace lists first
+        # depends on which finished first, so the roles are found, not assumed.
+        first, second = sorted(events, key=lambda e: not e.interleaved)
         assert first.interleaved == [second.id] and not second.interleaved
         from dobj.commands.timeline import outcome
         assert outcome(first) == f"-> 1 (let in #{second.id})"
