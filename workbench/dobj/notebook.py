@@ -117,12 +117,16 @@ class DobjMagics(Magics):
                 display(value)
 
     def guard(self, fn, *args):
-        """Call ``fn``; a dobj error becomes one ``UsageError`` line and is kept for ``stack``."""
+        """Call ``fn``; a dobj error becomes one ``UsageError`` line and is kept for ``stack``.
+        What arrived meanwhile (WebSocket messages) is printed first, in order."""
         try:
             return fn(*args)
         except DobjError as err:
             self.last_error = err
             raise UsageError(one_line(err)) from None
+        finally:
+            for text in self.interp.take_notices():
+                print(text)
 
     def cell_value(self, result: Result | None):
         """What the cell shows: console lines are printed, then the value or the table."""

@@ -60,6 +60,7 @@ def run_script(interp: Interpreter, commands: Iterable[str], out: TextIO, err: T
                echo: bool = False) -> int:
     """Run commands in order, printing plain text; 1 if any failed, else 0."""
     failed = False
+    interp.on_notice = lambda text: print(text, file=out, flush=True)
     for text in commands:
         if echo:
             print(f"> {text}", file=out, flush=True)
@@ -89,6 +90,7 @@ def run_interactive(interp: Interpreter, *, input=None, output=None, console=Non
     console = console or Console()
     completer = CommandCompleter(snapshot(interp))
     session = make_session(interp, completer, input=input, output=output, history=history)
+    interp.on_notice = lambda text: notify(session.app, console, text)
     console.print(banner(interp), highlight=False, markup=False)
     while True:
         try:
@@ -106,6 +108,19 @@ def run_interactive(interp: Interpreter, *, input=None, output=None, console=Non
             break
         completer.vocabulary = snapshot(interp)
     return 0
+
+
+def notify(app, console, text: str) -> None:
+    """Print something that arrived by itself (a WebSocket message): above the prompt while
+    it waits for input, keeping the line being typed, or at once while a command runs."""
+    from prompt_toolkit.application import run_in_terminal
+
+    loop = app.loop if app.is_running else None
+    if loop is None:
+        console.print(text, highlight=False, markup=False)
+        return
+    show = lambda: console.print(text, highlight=False, markup=False)  # noqa: E731
+    loop.call_soon_threadsafe(lambda: run_in_terminal(show))
 
 
 def banner(interp: Interpreter) -> str:

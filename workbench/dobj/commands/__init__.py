@@ -10,7 +10,7 @@ data, a plain-text rendering and ``_repr_html_``. Nothing here prints.
 3
 """
 
-from . import objects, recording, session, snapshots, storage, timeline  # noqa: F401  (registers the commands)
+from . import objects, recording, session, snapshots, sockets, storage, timeline  # noqa: F401  (registers the commands)
 from .complete import Suggestion, suggest
 from .interpreter import Interpreter, Parsed, parse, split_commands
 from .reference import help_text, reference_markdown

@@ -90,6 +90,21 @@ class Interpreter:
         self.server = None
         self.snapshots: dict = {}  # name -> Snapshot, for snapshot/restore/diff
         self.recorder = None  # a commands.recording.Recorder while recording
+        self.clients: dict = {}  # number -> WebSocket client opened with ``ws``
+        self.notices: list[str] = []  # what arrived meanwhile (WebSocket messages), not yet shown
+        self.on_notice = None  # a front end that can show notices at once sets this
+
+    def notice(self, text: str) -> None:
+        """Something arrived outside any command (a WebSocket message): show it at once when
+        the front end can, else keep it for :meth:`take_notices`."""
+        if self.on_notice is not None:
+            self.on_notice(text)
+        else:
+            self.notices.append(text)
+
+    def take_notices(self) -> list[str]:
+        notices, self.notices = self.notices, []
+        return notices
 
     @property
     def rt(self):
@@ -135,6 +150,7 @@ class Interpreter:
         self.stop_server()
         old, self.runtime = self.runtime, runtime
         self.seen.clear()
+        self.clients.clear()
         if old is not None:
             old.close()
 

@@ -69,13 +69,13 @@ def request_parts(method: str, url: str, headers: list[tuple[str, str]], body: b
 def response_from_text(text: str) -> Response:
     """A :class:`Response` from what ``responseToHost`` wrote."""
     head, _, rest = text.partition("\n")
-    status, _status_text, pairs, _web_socket = json.loads(head)
+    status, _status_text, pairs, web_socket = json.loads(head)
     kind, body = rest[:1], rest[1:]
     data = b"" if kind == "n" else body.encode("utf-8") if kind == "t" else base64.b64decode(body)
     headers: dict[str, str] = {}
     for name, value in pairs:
         headers[name] = f"{headers[name]}, {value}" if name in headers and name != "set-cookie" else value
-    return Response(status, headers, data)
+    return Response(status, headers, data, web_socket)
 
 
 class CloudflareCalls:

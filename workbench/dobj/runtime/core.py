@@ -33,6 +33,7 @@ from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
 from .outside import StorageAccess
 from .limits import check_text
+from .sockets import SocketCalls
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
 from .trace import Event, Trace
@@ -55,7 +56,7 @@ def _is_project(path: Path) -> bool:
     return is_project(path)
 
 
-class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
+class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, SocketCalls, StorageAccess):
     """All runtime state; every method runs on the runtime's loop thread."""
 
     def __init__(
@@ -110,6 +111,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
         self.entered_ms = self.clock.now_ms()  # the clock when JavaScript was last entered
         self.fake_fetch = None  # answers outbound fetch() (dobj.testing.fake_fetch)
         self.engine, self.glue, self.classes = self._load_bundle()
+        self._init_sockets()
         self.store = Store(data, durability=durability)
         self.objects = None
         if self.cf:
@@ -133,7 +135,7 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
         }
         if self.cf:
             host.update(cfs=self._host_cfs, cfid=self._host_cfid, reset=self._host_reset,
-                        outbound=self._host_outbound)
+                        outbound=self._host_outbound, ws=self._host_ws)
             engine, glue, classes, self.loaded = load_project(
                 self.path, memory_limit=self.memory_limit, budget=self.budget, host=host)
             self.warnings = self.loaded.warnings
@@ -151,6 +153,8 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
             self._fail_waiting(event, ExecutionError(
                 f"{event.describe()} was stopped: the bundle was reloaded while it waited"
                 " (writes it made before are kept)"))
+        if self.cf:
+            self.close_sockets(None, 1012, "the project was reloaded")
         for actor in self.actors.values():
             self._discard(actor)
         self.engine, self.glue, self.classes = engine, glue, classes
@@ -195,6 +199,11 @@ class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, StorageAccess):
             return  # the Worker: no instance to drop
         if actor.live:
             self.glue["drop"](actor.oid)
+            if self.sockets:  # its sockets: listeners close, hibernatable ones stay open
+                self.close_sockets(actor.oid, 1011, "the object holding this WebSocket was discarded")
+                held = self.held_sockets(actor.oid)
+                if held:
+                    self.glue["forgetSockets"](json.dumps(held))
         actor.live = False
         if actor.timers:
             for tid in actor.timers:

@@ -151,7 +151,7 @@ class Engine:
         ``globalThis`` before any user code can run.
         """
         for name, fn in host.items():
-            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer", "cfs", "cfid", "outbound"})
+            self.expose(f"__host_{name}", fn, reply=name in {"storage", "stub", "timer", "cfs", "cfid", "outbound", "ws"})
         names = ", ".join(f"{n}: __host_{n}" for n in host)
         deletes = "".join(f" delete globalThis.__host_{n};" for n in host)
         internal = self.eval(f"(() => {{ const host = {{{names}}};{deletes} return {{ host, glue: {{}} }}; }})()")

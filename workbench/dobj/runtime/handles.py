@@ -67,8 +67,9 @@ def _loads(text: str) -> Any:
 class Response:
     """What an object's ``fetch(req)`` answered."""
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, web_socket: int | None = None) -> None:
         self.status, self.headers, self.body = status, headers, body
+        self.web_socket = web_socket  # the id of the WebSocket a 101 carries (Workers projects)
 
     @classmethod
     def from_reply(cls, reply: dict) -> Response:
@@ -219,6 +220,16 @@ class ObjectHandle:
         data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         url = url or f"http://127.0.0.1/fetch/{self.namespace}/{self.name}{path}" + (f"?{query}" if query else "")
         return build_request(method, url, path, query, headers or {}, data)
+
+    def websocket(self, path: str = "/", *, headers: dict[str, str] | None = None, on_message=None,
+                  on_close=None):
+        """Open a WebSocket to the object's ``fetch`` (an upgrade request to ``path``): a
+        :class:`~dobj.runtime.wsclient.WebSocket` once it answers 101 with one."""
+        from .wsclient import UPGRADE_HEADERS, opened
+
+        response = self.fetch(path, headers={**UPGRADE_HEADERS, **(headers or {})})
+        return opened(self._rt, response, f"{self.path}{path if path.startswith('/') else '/' + path}",
+                      on_message, on_close)
 
     def sql(self, query: str, *bindings: Any) -> dict:
         """Run SQL in the object's own database (Workers projects) as an event of the object:

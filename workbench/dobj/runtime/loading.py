@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bundle as bundles
@@ -53,7 +53,8 @@ def load_bundle(path: Path, *, manifest: str | Path | None, memory_limit: int, b
 
 
 CF_GLUE = ("receive", "builtins", "describe", "bind", "construct", "drop", "methods", "invoke",
-           "fetch", "alarm", "workerFetch", "fireTimer", "dropTimers", "settleStub")
+           "fetch", "alarm", "workerFetch", "fireTimer", "dropTimers", "settleStub", "socketEvent",
+           "forgetSockets")
 # The builtin module "cloudflare:workers": its exports are read from a global that exists
 # only while the entry module loads.
 CLOUDFLARE_WORKERS = """const c = globalThis.__dobj_cloudflare;
@@ -66,6 +67,8 @@ export function waitUntil(promise) { Promise.resolve(promise).catch(() => {}); }
 """
 # Compatibility date from which workerd keeps an error's class name and fields over RPC.
 ENHANCED_ERRORS_DATE = "2026-04-21"
+BLOB_MESSAGES_DATE = "2026-03-17"
+AUTO_REPLY_CLOSE_DATE = "2026-04-07"
 
 
 @dataclass
@@ -76,6 +79,7 @@ class LoadedProject:
     loader: object
     worker: str | None  # "handler" (default export with fetch), "entrypoint", or None
     warnings: list[str]
+    socket_flags: dict[str, bool] = field(default_factory=dict)
 
 
 def _cf_sources() -> tuple[str, ...]:
@@ -84,7 +88,7 @@ def _cf_sources() -> tuple[str, ...]:
     from .web import WEB_SOURCES
 
     shared = tuple(_RUNTIME_SOURCES[RUNTIME_JS.index(name)] for name in ("errors", "globals"))
-    own = tuple((_JS_DIR / "cf" / f"{name}.js").read_text(encoding="utf-8") for name in ("env", "storage", "dispatch"))
+    own = tuple((_JS_DIR / "cf" / f"{name}.js").read_text(encoding="utf-8") for name in ("env", "storage", "sockets", "dispatch"))
     return shared[:1] + WEB_SOURCES + shared[1:] + own
 
 
@@ -113,17 +117,30 @@ def load_project(path: Path, *, memory_limit: int, budget: float,
     date = project.compatibility_date or ""
     enhanced = ("enhanced_error_serialization" in project.compatibility_flags
                 or (date >= ENHANCED_ERRORS_DATE and "no_enhanced_error_serialization" not in project.compatibility_flags))
+    flags = _socket_flags(project)
     glue["bind"](json.dumps({
         "namespaces": {ns: c.export for ns, c in classes.items()},
         "sqlite": {ns: _sqlite_backed(project, c.export) for ns, c in classes.items()},
-        "vars": project.vars, "compatibility": {"enhancedErrors": enhanced},
+        "vars": project.vars, "compatibility": {"enhancedErrors": enhanced, **flags},
     }))
     warnings = []
     if project.unsupported:
         where = project.relative(project.config_path) if project.config_path else "the project"
         warnings.append(f"{where}: dobj does not support {', '.join(project.unsupported)}; ignored")
     worker = described["worker"] if described["worker"] in ("handler", "entrypoint") else None
-    return engine, glue, classes, LoadedProject(project, loader, worker, warnings)
+    return engine, glue, classes, LoadedProject(project, loader, worker, warnings, flags)
+
+
+def _socket_flags(project) -> dict[str, bool]:
+    """How WebSockets behave for the project's compatibility date and flags, as in workerd:
+    binary messages reach listeners as Blob from 2026-03-17, and a close frame from the peer
+    is answered by the runtime itself from 2026-04-07 (``web_socket_auto_reply_to_close``)."""
+    date, flags = project.compatibility_date or "", project.compatibility_flags
+    return {
+        "blobMessages": date >= BLOB_MESSAGES_DATE,
+        "autoReplyClose": ("web_socket_auto_reply_to_close" in flags
+                           or (date >= AUTO_REPLY_CLOSE_DATE and "web_socket_manual_reply_to_close" not in flags)),
+    }
 
 
 def _sqlite_backed(project, class_name: str) -> bool:

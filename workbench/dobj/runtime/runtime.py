@@ -206,6 +206,21 @@ class Runtime:
                      body: bytes | str | None = None, origin: str = "http://localhost") -> Response:
         return await self._arun(self._worker_fetch, self._worker_parts(path, method, headers, body, origin))
 
+    def websocket(self, path: str = "/", *, headers: dict[str, str] | None = None,
+                  origin: str = "http://localhost", on_message=None, on_close=None):
+        """Open a WebSocket through the project's Worker, as a browser would through
+        ``wrangler dev``: a :class:`~dobj.runtime.wsclient.WebSocket` once the answer is a
+        101 with one (``on_message(ws, data)`` is called as each message arrives)."""
+        from .wsclient import UPGRADE_HEADERS, opened
+
+        response = self.fetch(path, headers={**UPGRADE_HEADERS, **(headers or {})}, origin=origin)
+        return opened(self, response, path, on_message, on_close)
+
+    def websockets(self) -> list[dict]:
+        """Every open WebSocket an object (or the Worker) holds: its number, object, mode
+        (``listen`` or ``hibernate``), tags, state and message counts."""
+        return self._call_in_loop(self._core.socket_rows) if self._core.cf else []
+
     def _worker_parts(self, path, method, headers, body, origin) -> str:
         from .cloudflare import request_parts
 

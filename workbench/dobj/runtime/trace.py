@@ -51,6 +51,7 @@ class Event:
     clone: bool = False  # raw_result is structured-clone text (Cloudflare projects), not JSON
     by_name: bool = True  # reached by name (a Workers project's ctx.id.name is set then)
     interleaved: list[int] | None = None  # ids of events of its object that ran while it waited
+    sent: list[str] = field(default_factory=list)  # WebSocket messages it sent ("#id text")
 
     @property
     def object(self) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 import ada_url
 
 # Load order: each file may use what the files before it put on `internal`.
-WEB_JS = ("web/dom", "web/encoding", "web/clone", "web/crypto", "web/url", "web/headers", "web/body", "web/fetch")
+WEB_JS = ("web/dom", "web/encoding", "web/clone", "web/crypto", "web/url", "web/headers", "web/body", "web/fetch", "web/websocket")
 _JS_DIR = Path(__file__).parent / "js"
 WEB_SOURCES = tuple((_JS_DIR / f"{name}.js").read_text(encoding="utf-8") for name in WEB_JS)
 

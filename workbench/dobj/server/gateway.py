@@ -116,8 +116,12 @@ class Gateway:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             return await _lifespan(receive, send)
+        if scope["type"] == "websocket":
+            from .sockets import serve_websocket
+
+            return await serve_websocket(self, scope, receive, send)
         if scope["type"] != "http":
-            raise RuntimeError(f"dobj's gateway serves HTTP only, not {scope['type']!r}")
+            raise RuntimeError(f"dobj's gateway serves HTTP and WebSockets, not {scope['type']!r}")
         started = time.perf_counter()
         path = local_path(scope)
         try:

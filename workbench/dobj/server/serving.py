@@ -21,6 +21,7 @@ import uvicorn
 
 from .gateway import create_app, logger
 from .messages import DEFAULT_MAX_BODY
+from .sockets import MAX_MESSAGE
 
 
 class Server:
@@ -48,7 +49,8 @@ class Server:
             logger.setLevel(log_level.upper())
         config = uvicorn.Config(
             self.app, host=host, port=self.port, log_config=None, log_level=log_level,
-            access_log=False, lifespan="off", ws="none", proxy_headers=False,
+            access_log=False, lifespan="off", ws="websockets-sansio", ws_max_size=MAX_MESSAGE,
+            ws_per_message_deflate=False, proxy_headers=False,
             server_header=False, timeout_graceful_shutdown=graceful_timeout,
         )
         self._uvicorn = _Uvicorn(config)

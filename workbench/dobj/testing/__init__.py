@@ -93,7 +93,7 @@ class FakeFetch:
                 a.used += 1
                 status, out_headers, data = a.respond(request)
                 pairs = sorted((k.lower(), v) for k, v in out_headers.items())
-                head = _json.dumps([status, "", pairs, False])
+                head = _json.dumps([status, "", pairs, None])
                 return head + "\n" + ("b" + base64.b64encode(data).decode() if data else "n")
         raise BadRequest(f"fetch({url!r}) matched no fake answer; registered: "
                          + (", ".join(str(getattr(a.pattern, "pattern", a.pattern)) for a in self.answers) or "none"))

@@ -93,11 +93,12 @@
 
   function responseFromHost(text) {
     const cut = text.indexOf("\n");
-    const [status, statusText, headers] = JSON.parse(text.slice(0, cut));
+    const [status, statusText, headers, socket] = JSON.parse(text.slice(0, cut));
     const kind = text[cut + 1];
     const rest = text.slice(cut + 2);
     const body = kind === "n" ? null : kind === "t" ? rest : Uint8Array.fromBase64(rest);
-    return new Response(body, { status, statusText, headers });
+    const webSocket = socket === null ? undefined : internal.web.socketOf(socket);
+    return new Response(body, { status, statusText, headers, webSocket });
   }
   Object.assign(internal.web, { requestToHost: (r) => Promise.resolve(requestToHost(r)), responseFromHost });
 
@@ -114,7 +115,7 @@
 
   function makeCtx(oid, id, storage) {
     return {
-      id, storage,
+      id, storage, ...internal.cf.socketMethods(oid),
       blockConcurrencyWhile(fn) {
         const p = Promise.resolve().then(() => fn());
         const settled = p.then(() => { blockers.delete(oid); }, () => {
@@ -170,6 +171,7 @@
       const { namespaces, sqlite, vars, compatibility } = JSON.parse(bindingText);   // namespace -> export name
       sqliteBacked = sqlite;
       internal.cf.setCompatibility(compatibility);
+      internal.web.setSocketCompatibility(compatibility);
       const byNs = {};
       for (const ns of Object.keys(namespaces)) byNs[ns] = entry[namespaces[ns]];
       makeEnv(env, Object.keys(namespaces), vars);
@@ -204,6 +206,27 @@
       if (typeof inst.alarm !== "function") return "M";
       return deliver(oid, pid, encodeClone, () => inst.alarm({ retryCount, isRetry: retryCount > 0, scheduledTime }));
     },
+    // A socket event: to the Hibernation API's handler of the instance when the object took
+    // the socket with ctx.acceptWebSocket, else to the listeners of the socket's WebSocket.
+    socketEvent(oid, id, hibernatable, kind, a, b, c, pid) {
+      if (!hibernatable) {
+        return deliver(oid, pid, () => "null", () => { internal.web.dispatchSocketEvent(id, kind, a, b, c); });
+      }
+      const inst = instances.get(oid);
+      const ws = internal.web.socketOf(id);
+      if (kind === "message") {
+        if (typeof inst.webSocketMessage !== "function") return tag("R", "null");
+        const data = a[0] === "t" ? a.slice(1) : internal.web.binaryMessage(a);
+        return deliver(oid, pid, () => "null", () => inst.webSocketMessage(ws, data));
+      }
+      if (kind === "close") {
+        if (typeof inst.webSocketClose !== "function") return tag("R", "null");
+        return deliver(oid, pid, () => "null", () => inst.webSocketClose(ws, a, b, c));
+      }
+      if (typeof inst.webSocketError !== "function") return tag("R", "null");
+      return deliver(oid, pid, () => "null", () => inst.webSocketError(ws, new Error(a)));
+    },
+    forgetSockets(idsText) { internal.web.forgetSockets(JSON.parse(idsText)); },
     workerFetch(partsText, pid) {
       const d = entry.default;
       const [m, url, headers, body] = JSON.parse(partsText);

@@ -188,13 +188,14 @@
   }
 
   // A Response for the host: one JSON line [status, statusText, [[name, value], ...],
-  // has webSocket], then the body: "n" (none), "t" + text (UTF-8, no NUL) or "b" + base64.
+  // its WebSocket's id or null], then the body: "n" (none), "t" + text (UTF-8, no NUL) or "b" + base64.
   // The body counts as used afterwards.
   function responseToHost(r) {
     if (!(r instanceof Response)) throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     const s = bodyState(r);
     if (s.has && s.used) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
-    const head = JSON.stringify([r.status, r.statusText, headerPairs(r.headers), r.webSocket !== null]);
+    const head = JSON.stringify([r.status, r.statusText, headerPairs(r.headers),
+      r.webSocket === null ? null : internal.web.socketId(r.webSocket)]);
     let body = "n";
     if (s.has) {
       s.used = true;
@@ -208,7 +209,5 @@
   webGlobal("Response", Response);
   Object.assign(internal.web, {
     Request, Response, requestFromHost, responseToHost,
-    // The WebSocket layer replaces this with its own brand check.
-    isWebSocket: (v) => v !== null && typeof v === "object",
   });
 })
