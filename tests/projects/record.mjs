@@ -13,6 +13,12 @@
 //                                                        again on the same storage)
 //   rpc.json            -> expected_rpc.json            (fresh storage; direct stub calls
 //                                                        through mf.getDurableObjectNamespace)
+// Steps with a "ws" key drive WebSocket client connections, named by that key (the npm
+// package `ws` from the Miniflare install): {ws, open: PATH, headers?, protocols?},
+// {ws, send: TEXT}, {ws, send_bytes: [..]}, {ws, send_size: N}, {ws, receive: N, timeout_ms?},
+// {ws, close: CODE | true, reason?}, {ws, closed: true, timeout_ms?}, {ws, drop: true},
+// {ws, ping: PAYLOAD} (see README.md). Messages are buffered from the moment of connection;
+// connections still open after the last step are closed without being recorded.
 // Answers are masked with mask.json (beside this file).
 //
 // Env: ANCHOR_HOME (Miniflare install, default ${XDG_CACHE_HOME:-~/.cache}/dobj/workerd-anchor,
@@ -32,9 +38,10 @@ const ESBUILD_HOME = process.env.ESBUILD_HOME || path.join(CACHE, "dobj", "esbui
 const ESBUILD_VERSION = "0.28.2"; // the version wrangler 4 bundles with
 
 const anchorRequire = createRequire(path.join(ANCHOR_HOME, "package.json"));
-let Miniflare, Log, LogLevel;
+let Miniflare, Log, LogLevel, WebSocket;
 try {
   ({ Miniflare, Log, LogLevel } = anchorRequire("miniflare"));
+  WebSocket = anchorRequire("ws"); // Miniflare's own dependency; Node 20 has no WebSocket client
 } catch (e) {
   console.error(`miniflare not found under ${ANCHOR_HOME}: run shared/anchors/workerd/start.sh once ` +
     `(it installs it), or set ANCHOR_HOME.\n${e.message}`);
@@ -325,10 +332,142 @@ function canonical(v) {
   return JSON.stringify(v);
 }
 
-async function runStep(base, step) {
+// ---------------------------------------------------------------- WebSocket steps
+// One client connection: every message is buffered in arrival order from the moment the
+// connection is made; `receive` and `closed` steps consume them.
+class Connection {
+  constructor(url, step) {
+    this.messages = [];
+    this.closed = null;
+    this.pongs = [];
+    this.wakers = new Set();
+    this.ws = new WebSocket(url, step.protocols ?? [], { headers: step.headers ?? {} });
+    this.ws.on("message", (data, isBinary) => {
+      this.messages.push(isBinary ? { bytes: [...Buffer.from(data)] } : Buffer.from(data).toString("utf8"));
+      this.wake();
+    });
+    this.ws.on("pong", (data) => { this.pongs.push(Buffer.from(data).toString("utf8")); this.wake(); });
+    this.ws.on("close", (code, reason) => {
+      // the ws library reports 1006 when the connection ended without a close frame
+      this.closed ??= { code, reason: Buffer.from(reason).toString("utf8"), wasClean: code !== 1006 };
+      this.wake();
+    });
+    // A close frame from the server already decides the answer: the library answers it and
+    // then waits for the server to end the TCP connection, which workerd may delay (by 10 s
+    // after closing with 1009). The library has no event for the frame itself, so listen to
+    // its frame parser ("conclude" carries the frame's code and reason; 1005 when it had none).
+    this.ws.once("open", () => { // the parser exists from here, before any frame is read
+      this.ws._receiver.once("conclude", (code, reason) => {
+        this.closed ??= { code, reason: Buffer.from(reason).toString("utf8"), wasClean: true };
+        this.wake();
+      });
+    });
+    this.ws.on("error", () => { /* followed by "close"; the answer reports that */ });
+  }
+
+  wake() { for (const w of this.wakers) w(); }
+
+  // resolves true once ready() holds, false after ms
+  until(ready, ms) {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok) => { clearTimeout(timer); this.wakers.delete(check); resolve(ok); };
+      const check = () => { if (ready()) done(true); };
+      const timer = setTimeout(() => done(false), ms);
+      this.wakers.add(check);
+    });
+  }
+
+  // the answer to `open`: 101 (and the chosen protocol), or the refusal as an HTTP answer
+  opened() {
+    return new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve(this.ws.protocol ? { status: 101, protocol: this.ws.protocol } : { status: 101 }));
+      this.ws.once("unexpected-response", (req, res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const contentType = res.headers["content-type"] ?? null;
+          let body = Buffer.concat(chunks).toString("utf8");
+          if (contentType && contentType.includes("json")) {
+            try { body = JSON.parse(body); } catch { /* keep the text */ }
+          }
+          resolve({ status: res.statusCode, content_type: contentType, body });
+        });
+        res.on("error", reject);
+      });
+      this.ws.once("error", reject);
+    });
+  }
+
+  take(n) { return this.messages.splice(0, n); }
+}
+
+async function wsStep(base, step, conns) {
+  const id = step.ws;
+  const timeout = step.timeout_ms ?? 3000;
+  if (step.open !== undefined) {
+    if (conns.has(id) && !conns.get(id).closed) throw new Error(`ws ${id}: already open`);
+    const c = new Connection(base.replace(/^http/, "ws") + step.open, step);
+    conns.set(id, c);
+    return c.opened();
+  }
+  const c = conns.get(id);
+  if (!c) throw new Error(`ws ${id}: no connection of that name was opened`);
+  const sent = (data, options) => new Promise((resolve) => {
+    try {
+      c.ws.send(data, options, (e) => resolve(e ? { error: e.message } : {}));
+    } catch (e) { resolve({ error: e.message }); }
+  });
+  if (step.send !== undefined) return sent(step.send, { binary: false });
+  if (step.send_bytes !== undefined) return sent(Buffer.from(step.send_bytes), { binary: true });
+  if (step.send_size !== undefined) return sent("x".repeat(step.send_size), { binary: false });
+  if (step.receive !== undefined) {
+    const n = step.receive;
+    const ok = await c.until(() => c.messages.length >= n || c.closed, timeout);
+    const enough = c.messages.length >= n;
+    const out = { received: c.take(n) };
+    if (!enough && c.closed) out.closed = c.closed;
+    else if (!ok) out.timeout = true;
+    return out;
+  }
+  if (step.close !== undefined) {
+    try {
+      if (typeof step.close === "number") c.ws.close(step.close, step.reason);
+      else c.ws.close();
+    } catch (e) { return { error: e.message }; }
+    return {};
+  }
+  if (step.closed !== undefined) {
+    const ok = await c.until(() => c.closed, timeout);
+    return ok ? { closed: c.closed, received: c.take(c.messages.length) }
+      : { timeout: true, received: c.take(c.messages.length) };
+  }
+  if (step.drop !== undefined) {
+    c.ws.terminate(); // ends the TCP connection without a close frame
+    return {};
+  }
+  if (step.ping !== undefined) {
+    c.pongs.length = 0;
+    try { c.ws.ping(step.ping); } catch (e) { return { error: e.message }; }
+    const ok = await c.until(() => c.pongs.length > 0, timeout);
+    return ok ? { pong: c.pongs.shift() } : { timeout: true };
+  }
+  throw new Error(`ws ${id}: step without open/send/send_bytes/send_size/receive/close/closed/drop/ping`);
+}
+
+// Connections left open after the last step: closed normally (or cut after a second).
+async function closeAll(conns) {
+  await Promise.all([...conns.values()].filter((c) => !c.closed).map(async (c) => {
+    try { c.ws.close(1000); } catch { /* not open yet */ }
+    if (!(await c.until(() => c.closed, 1000))) c.ws.terminate();
+  }));
+}
+
+async function runStep(base, step, conns) {
   if (step.sleep_ms) await sleep(step.sleep_ms);
+  if (step.ws !== undefined) return mask(await wsStep(base, step, conns));
   if (step.parallel) {
-    const results = await Promise.all(step.parallel.map((s) => runStep(base, s)));
+    const results = await Promise.all(step.parallel.map((s) => runStep(base, s, conns)));
     return { parallel: results.sort((a, b) => (canonical(a) < canonical(b) ? -1 : 1)) };
   }
   if (step.poll_until) {
@@ -344,6 +483,7 @@ async function runStep(base, step) {
 }
 
 function describe(step) {
+  if (step.ws !== undefined) return step;
   if (step.parallel) return { parallel: step.parallel.map(describe), note: step.note };
   const d = { method: step.method ?? "GET", path: step.path };
   if (step.headers) d.headers = step.headers;
@@ -354,7 +494,10 @@ function describe(step) {
 
 async function replay(base, steps) {
   const out = [];
-  for (const step of steps) out.push({ request: describe(step), ...(await runStep(base, step)) });
+  const conns = new Map(); // WebSocket connections by the steps' "ws" names
+  try {
+    for (const step of steps) out.push({ request: describe(step), ...(await runStep(base, step, conns)) });
+  } finally { await closeAll(conns); }
   return out;
 }
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 KIND_COLOURS = {
     "rpc": "#4c78a8", "fetch": "#59a14f", "alarm": "#f28e2b",
-    "timer": "#b07aa1", "storage": "#9c755f", "evict": "#8c8c8c",
+    "timer": "#b07aa1", "storage": "#9c755f", "evict": "#8c8c8c", "socket": "#76b7b2", "sql": "#edc948",
 }
 ERROR_COLOUR = "#e15759"
 LABEL_WIDTH, PLOT_WIDTH, LANE_HEIGHT, BAR_HEIGHT, AXIS_HEIGHT = 170, 560, 24, 16, 34

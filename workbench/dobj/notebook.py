@@ -118,7 +118,7 @@ class DobjMagics(Magics):
 
     def guard(self, fn, *args):
         """Call ``fn``; a dobj error becomes one ``UsageError`` line and is kept for ``stack``.
-        What arrived meanwhile (WebSocket messages) is printed first, in order."""
+        What arrived meanwhile (WebSocket messages) is printed, in order."""
         try:
             return fn(*args)
         except DobjError as err:

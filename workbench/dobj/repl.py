@@ -73,6 +73,8 @@ def run_script(interp: Interpreter, commands: Iterable[str], out: TextIO, err: T
             if isinstance(result, Quit):
                 break
             print(result.to_text(), file=out, flush=True)
+        for notice in interp.take_notices():  # what arrived while the command ran
+            print(notice, file=out, flush=True)
         if echo:
             print(file=out, flush=True)
     return 1 if failed else 0
@@ -104,6 +106,8 @@ def run_interactive(interp: Interpreter, *, input=None, output=None, console=Non
             render_error(console, error)
         else:
             render(console, result)
+        for notice in interp.take_notices():  # what arrived while the command ran
+            console.print(notice, highlight=False, markup=False)
         if isinstance(result, Quit):
             break
         completer.vocabulary = snapshot(interp)

@@ -93,11 +93,13 @@ class Interpreter:
         self.clients: dict = {}  # number -> WebSocket client opened with ``ws``
         self.notices: list[str] = []  # what arrived meanwhile (WebSocket messages), not yet shown
         self.on_notice = None  # a front end that can show notices at once sets this
+        self._running = False  # a command runs now
 
     def notice(self, text: str) -> None:
-        """Something arrived outside any command (a WebSocket message): show it at once when
-        the front end can, else keep it for :meth:`take_notices`."""
-        if self.on_notice is not None:
+        """Something arrived by itself (a WebSocket message). Between commands it is shown at
+        once when the front end can (``on_notice``); during a command it is kept for
+        :meth:`take_notices`, which the front end calls after showing the command's result."""
+        if self.on_notice is not None and not self._running:
             self.on_notice(text)
         else:
             self.notices.append(text)
@@ -131,7 +133,11 @@ class Interpreter:
 
     def dispatch(self, parsed: Parsed) -> Result:
         """Run an already parsed command."""
-        return parsed.command.handler(self, **parsed.args)
+        running, self._running = self._running, True
+        try:
+            return parsed.command.handler(self, **parsed.args)
+        finally:
+            self._running = running
 
     def handle(self, namespace: str, name: str):
         """The runtime's handle on an object, remembered for completion."""

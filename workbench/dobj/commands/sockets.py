@@ -70,7 +70,6 @@ def _parse_ws(text: str) -> dict[str, Any]:
 def ws(interp, action: str, target: str | None, text: str | None, code: int | None,
        headers: dict[str, str]):
     """Open, use and list WebSocket clients."""
-    rt = interp.rt
     if action == "list":
         return socket_table(interp)
     if action == "open":
@@ -84,16 +83,14 @@ def ws(interp, action: str, target: str | None, text: str | None, code: int | No
         return Message(f"ws #{client.id} > {text}", value={"socket": client.id, "sent": text})
     if action == "close":
         client.close(code)
-        rt_state = client.closed
-        shown = f"closed {rt_state[0]} {rt_state[1]}".rstrip() if rt_state else "closing"
-        return Message(f"ws #{client.id} {shown}", value={"socket": client.id, "closed": rt_state})
+        return Message(f"ws #{client.id} close {code} sent", value={"socket": client.id, "close": code})
     client.drop()
     return Message(f"ws #{client.id} dropped (no close frame)", value={"socket": client.id, "dropped": True})
 
 
 def _open(interp, target: str, headers: dict[str, str]) -> Message:
     rt = interp.rt
-    if not rt._core.cf:
+    if not rt.is_project:
         raise CommandError("WebSockets are for Workers projects; this is a CommonJS bundle")
 
     def arrived(client, data) -> None:

@@ -46,7 +46,7 @@ def _outcome(event) -> str:
     if event.kind == "fetch" and isinstance(result, dict):
         size = len(str(result.get("body", "")).encode("utf-8"))
         return f"-> {result.get('status')} ({size} byte{'s' if size != 1 else ''})"
-    if event.kind in ("timer", "alarm", "storage", "evict", "sql") and result is None:
+    if event.kind in ("timer", "alarm", "storage", "evict", "sql", "socket") and result is None:
         return "ok"
     return f"-> {to_json(result)}"
 
@@ -67,7 +67,12 @@ class Events(Table):
         rows = [[e.id, clock_time(e.at_ms), e.object, e.kind, event_call(e), format_took(e.duration_ms),
                  outcome(e), ", ".join(e.written), "\n".join(f"{lv}: {t}" for lv, t in e.console)]
                 for e in events]
-        super().__init__(EVENT_COLUMNS, rows, title=title, empty=empty)
+        columns = EVENT_COLUMNS
+        if any(e.sent for e in events):  # WebSocket messages the events sent, before the console
+            columns = EVENT_COLUMNS[:-1] + ["sent", "console"]
+            for row, e in zip(rows, events):
+                row.insert(len(row) - 1, "\n".join(e.sent))
+        super().__init__(columns, rows, title=title, empty=empty)
         self.events = list(events)
 
     @property

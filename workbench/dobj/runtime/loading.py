@@ -54,7 +54,7 @@ def load_bundle(path: Path, *, manifest: str | Path | None, memory_limit: int, b
 
 CF_GLUE = ("receive", "builtins", "describe", "bind", "construct", "drop", "methods", "invoke",
            "fetch", "alarm", "workerFetch", "fireTimer", "dropTimers", "settleStub", "socketEvent",
-           "forgetSockets")
+           "forgetSockets", "socketHandles")
 # The builtin module "cloudflare:workers": its exports are read from a global that exists
 # only while the entry module loads.
 CLOUDFLARE_WORKERS = """const c = globalThis.__dobj_cloudflare;
@@ -136,10 +136,14 @@ def _socket_flags(project) -> dict[str, bool]:
     binary messages reach listeners as Blob from 2026-03-17, and a close frame from the peer
     is answered by the runtime itself from 2026-04-07 (``web_socket_auto_reply_to_close``)."""
     date, flags = project.compatibility_date or "", project.compatibility_flags
+    auto_reply = ("web_socket_auto_reply_to_close" in flags
+                  or (date >= AUTO_REPLY_CLOSE_DATE and "web_socket_manual_reply_to_close" not in flags))
     return {
         "blobMessages": date >= BLOB_MESSAGES_DATE,
-        "autoReplyClose": ("web_socket_auto_reply_to_close" in flags
-                           or (date >= AUTO_REPLY_CLOSE_DATE and "web_socket_manual_reply_to_close" not in flags)),
+        "autoReplyClose": auto_reply,
+        # a close reason over 123 bytes throws at 2026-04-26 and not at 2026-03-01 (measured);
+        # taken to change with the close reply, the change between those dates
+        "closeReasonLimit": auto_reply,
     }
 
 

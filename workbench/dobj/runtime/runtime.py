@@ -216,6 +216,20 @@ class Runtime:
         response = self.fetch(path, headers={**UPGRADE_HEADERS, **(headers or {})}, origin=origin)
         return opened(self, response, path, on_message, on_close)
 
+    @property
+    def is_project(self) -> bool:
+        """True for a Workers project (ES modules, Cloudflare's API), False for a CommonJS bundle."""
+        return self._core.cf
+
+    def connect_socket(self, response: Response, client, path: str = ""):
+        """On the runtime's loop (a server's connection): hand the WebSocket a 101
+        ``response`` carries to ``client``, whose ``deliver(item)`` gets what the object sends.
+        Returns a :class:`~dobj.runtime.sockets.Connection`; call its ``start()`` once the
+        client can take messages."""
+        from .sockets import Connection
+
+        return Connection(self._core, self._core.connect(response.web_socket, client, path))
+
     def websockets(self) -> list[dict]:
         """Every open WebSocket an object (or the Worker) holds: its number, object, mode
         (``listen`` or ``hibernate``), tags, state and message counts."""

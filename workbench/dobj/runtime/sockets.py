@@ -24,8 +24,8 @@ CONNECTING, OPEN, CLOSING, CLOSED = range(4)
 # What an object's webSocketClose gets when its client goes away without a close frame.
 DROPPED = (1006, "WebSocket disconnected without sending Close frame.", False)
 MAX_TAGS, MAX_TAG_LENGTH = 10, 256
-MAX_ATTACHMENT = 16_384  # bytes of the serialized attachment
-MAX_MESSAGE = 1 << 20  # bytes of one message
+MAX_MESSAGE = 32 << 20  # bytes of one message
+TOO_LARGE = (1009, "Message is too large")
 
 
 def _refuse(message: str, name: str = "TypeError") -> BadRequest:
@@ -48,6 +48,10 @@ class Socket:
     sent_close: bool = False
     got_close: bool = False
     half_open: bool = False
+    echoed: bool = False  # the runtime answered the peer's close frame itself
+    lost: bool = False  # the connection is gone (dropped, or closed for a protocol error)
+    events: int = 0  # its events queued or running (it is not forgotten before they end)
+    finished: bool = False  # its close (or error) event is over: the object holds it no more
     auto_ms: float | None = None
     path: str = ""
     received: int = 0
@@ -56,6 +60,44 @@ class Socket:
     @property
     def hibernatable(self) -> bool:
         return self.mode == "hibernate"
+
+
+class Connection:
+    """A client's hold on the socket a 101 response carried (see :meth:`SocketCalls.connect`):
+    what the client sends goes through here. Use it on the runtime's loop only."""
+
+    __slots__ = ("_core", "socket")
+
+    def __init__(self, core, socket: Socket) -> None:
+        self._core, self.socket = core, socket
+
+    @property
+    def id(self) -> int:
+        return self.socket.id
+
+    @property
+    def closing(self) -> bool:
+        """The client sent its close frame (or is gone)."""
+        return self.socket.sent_close or self.socket.state == CLOSED
+
+    def start(self) -> None:
+        """Deliver what waited for the client, then everything as it comes."""
+        self._core.start(self.socket)
+
+    def send(self, payload: str) -> None:
+        """A message: "t" + text or "b" + base64."""
+        self._core.client_sends(self.socket, ("message", payload))
+
+    def close(self, code: int, reason: str) -> None:
+        self._core.client_sends(self.socket, ("close", code, reason))
+
+    def drop(self) -> None:
+        """The client went away without a close frame."""
+        self._core.client_sends(self.socket, ("drop",))
+
+    def too_large(self) -> None:
+        """The client sent a message over :data:`MAX_MESSAGE` (and was closed with 1009)."""
+        self._core.client_sends(self.socket, ("too_large",))
 
 
 class _Waiting:
@@ -90,7 +132,10 @@ class SocketCalls:
         self.sockets = {}
         self.auto_responses = {}
         self._socket_ids = 0
-        self.auto_reply_close = bool(self.loaded and self.loaded.socket_flags.get("autoReplyClose"))
+        self._gone: list[int] = []  # forgotten sockets whose JavaScript handles may remain
+        flags = self.loaded.socket_flags if self.loaded else {}
+        self.auto_reply_close = bool(flags.get("autoReplyClose"))
+        self.close_reason_limit = bool(flags.get("closeReasonLimit"))
 
     # -- what JavaScript calls --------------------------------------------------------------
     def _host_ws(self, op: str, a, b="", c="") -> str:
@@ -99,9 +144,9 @@ class SocketCalls:
             return f"[{first.id},{second.id}]"
         if op == "list":
             tag = json.loads(b)
-            # A socket counts until its close event is over (then it is forgotten).
+            # A socket counts until its close event is over.
             return json.dumps([s.id for s in self.sockets.values()
-                               if s.owner == a and s.hibernatable and (tag is None or tag in s.tags)])
+                               if s.owner == a and s.hibernatable and not s.finished and (tag is None or tag in s.tags)])
         if op == "auto":
             if b == "" and c == "":
                 self.auto_responses.pop(a, None)
@@ -120,18 +165,16 @@ class SocketCalls:
             return self._send(sock, b)
         if op == "close":
             return self._close(sock, b, c)
-        if op == "attach":
+        if op == "attach":  # (its size is checked in JavaScript, as V8 would serialize it)
             if sock is _GONE:
                 return ""
-            if len(b.encode("utf-8", "surrogatepass")) > MAX_ATTACHMENT:
-                raise _refuse(f"Attachment is too large: it is over {MAX_ATTACHMENT} bytes once serialized.", "Error")
             sock.attachment = b
             return ""
         if op == "attachment":
             return json.dumps(sock.attachment)
         if op == "tags":
             if not sock.hibernatable:
-                raise _refuse("getTags() can only be called on a WebSocket accepted by ctx.acceptWebSocket().")
+                raise _refuse("you must call 'acceptWebSocket()' before attempting to access the tags of a WebSocket.", "Error")
             return json.dumps(list(sock.tags))
         if op == "autoTime":
             return "null" if sock.auto_ms is None else json.dumps(sock.auto_ms)
@@ -145,25 +188,30 @@ class SocketCalls:
         self.sockets[second.id] = second
         return first, second
 
-    def _accept(self, sock: Socket, oid: int, tags_text: str) -> str:
-        hibernate = tags_text != "null"
+    def _accept(self, sock: Socket, oid: int, how: str) -> str:
+        """``accept()`` (``how`` is "listen", or "half" with allowHalfOpen) or
+        ``ctx.acceptWebSocket`` (``how`` is the tags' JSON), with workerd's refusals."""
+        hibernate = how not in ("listen", "half")
         if sock is _GONE or sock.mode == "outside":
             raise _refuse("This WebSocket has been handed to a client outside: it cannot be accepted here.")
+        if hibernate and sock.mode:
+            raise _refuse("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`", "Error")
+        if sock.mode == "hibernate":
+            raise _refuse("Can't accept() WebSocket after enabling hibernation.")
         if sock.mode:
-            raise _refuse("The WebSocket has already been accepted; accept() and ctx.acceptWebSocket() can be called once.")
+            return ""  # accept() again
         if oid == -2:  # accept(): the object on whose behalf JavaScript runs now
             oid = self.current.oid if self.current is not None else -1
         if hibernate:
-            tags = json.loads(tags_text)
+            tags = json.loads(how)
             if len(tags) > MAX_TAGS:
-                raise _refuse(f"A WebSocket can have at most {MAX_TAGS} tags.", "RangeError")
+                raise _refuse(f"a Hibernatable WebSocket cannot have more than {MAX_TAGS} tags", "Error")
             for tag in tags:
-                if not isinstance(tag, str):
-                    raise _refuse("Tags must be strings.")
                 if len(tag) > MAX_TAG_LENGTH:
-                    raise _refuse(f"A WebSocket tag can be at most {MAX_TAG_LENGTH} characters long.", "RangeError")
+                    raise _refuse(f"{json.dumps(tag, ensure_ascii=False)} is longer than the max tag length"
+                                  f" ({MAX_TAG_LENGTH} characters).", "Error")
             sock.tags = tuple(dict.fromkeys(tags))
-        sock.owner, sock.mode = oid, "hibernate" if hibernate else "listen"
+        sock.owner, sock.mode, sock.half_open = oid, "hibernate" if hibernate else "listen", how == "half"
         self._flush(sock)
         return ""
 
@@ -172,7 +220,7 @@ class SocketCalls:
             raise _refuse("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.")
         if sock.sent_close or sock.state == CLOSED:
             raise _refuse("Can't call WebSocket send() after close().")
-        if len(payload) - 1 > MAX_MESSAGE and (payload[0] == "b" or len(payload.encode("utf-8", "surrogatepass")) - 1 > MAX_MESSAGE):
+        if _too_large(payload):
             raise _refuse(f"the message is larger than {MAX_MESSAGE} bytes, the most a WebSocket message can be.", "RangeError")
         sock.sent += 1
         if self.current is not None:
@@ -181,12 +229,17 @@ class SocketCalls:
         return ""
 
     def _close(self, sock: Socket, code: int, reason: str) -> str:
-        if sock.state == CLOSED or sock.sent_close:
-            return ""  # ignored, as workerd does once the socket is closed
+        if not sock.mode:
+            raise _refuse("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.")
         if code != -1 and not (code == 1000 or 3000 <= code <= 4999):
-            raise _refuse(f"Invalid WebSocket close code: {code}.")
-        if len(reason.encode("utf-8")) > 123:
-            raise _refuse("The close reason is longer than 123 bytes.")
+            raise _refuse(f"Invalid WebSocket close code: {code}.", "InvalidAccessError")
+        if self.close_reason_limit and len(reason.encode("utf-8")) > 123:
+            raise _refuse("WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded.", "SyntaxError")
+        if sock.state == CLOSED or sock.sent_close:
+            if sock.echoed and sock.mode == "listen" and not sock.lost:  # the runtime already answered
+                sock.lost = True
+                self._route(sock, ("error", "Network connection lost."))
+            return ""  # otherwise ignored, as workerd does once the socket is closed
         if code == -1:
             code, reason = 1005, ""
         sock.sent_close = True
@@ -194,7 +247,6 @@ class SocketCalls:
         if self.current is not None:
             self.current.sent.append(f"#{sock.id} close {code}")
         self._route(self.sockets.get(sock.peer), ("close", code, reason, True))
-        self._forget_if_done(sock)
         return ""
 
     # -- carrying messages ------------------------------------------------------------------
@@ -204,10 +256,14 @@ class SocketCalls:
         if sock is None:
             return
         if sock.mode == "outside":
+            answer = item[0] == "close" and not sock.sent_close
             self._arrive(sock, item)
             sock.client.deliver(item)
-        elif sock.mode:
-            self._arrive(sock, item)
+            if answer:  # a client answers a close frame with one, as WebSocket clients do
+                sock.sent_close, sock.state = True, CLOSED
+                self._route(self.sockets.get(sock.peer), ("close", item[1], item[2], True))
+        elif sock.mode:  # its state changes when its event runs, as the frame is read then
+            sock.events += 1
             coro = self._socket_event(sock, item)
             if self.current is not None:  # JavaScript is running: start it once it returns
                 self._stub_calls.append(coro)
@@ -221,20 +277,29 @@ class SocketCalls:
             sock.pending.append(item)
 
     def _arrive(self, sock: Socket, item: tuple) -> None:
-        """What ``item`` changes in the state of the socket it reaches."""
-        if item[0] == "message":
+        """What ``item`` changes in the state of the socket it reaches (as workerd shows it to
+        the handler that gets it)."""
+        kind = item[0]
+        if kind == "message":
             sock.received += 1
-            return
-        if item[0] == "close":
+        elif kind == "close":
             sock.got_close = True
-            if item[1] == DROPPED[0] or sock.sent_close:
+            if item[1] == DROPPED[0] and not item[3]:  # the client vanished
+                sock.lost = True
+                if sock.mode == "hibernate":
+                    sock.state = CLOSING
+            elif sock.sent_close:
                 sock.state = CLOSED
-            elif self.auto_reply_close and sock.mode != "outside" and not sock.half_open:
-                sock.state = CLOSED  # the runtime answers the close frame itself
-                sock.sent_close = True
+            elif self.auto_reply_close and sock.mode == "listen" and not sock.half_open:
+                # the runtime answers the close frame itself (web_socket_auto_reply_to_close);
+                # hibernatable sockets are left to webSocketClose on every date
+                sock.state = CLOSED
+                sock.sent_close = sock.echoed = True
                 self._route(self.sockets.get(sock.peer), ("close", item[1], item[2], True))
             else:
                 sock.state = CLOSING
+        elif kind == "error":
+            sock.lost = True
 
     def _flush(self, sock: Socket) -> None:
         pending, sock.pending = sock.pending, None
@@ -242,8 +307,9 @@ class SocketCalls:
             self._route(sock, item)
 
     async def _socket_event(self, sock: Socket, item: tuple) -> None:
-        actor = self._worker() if sock.owner == -1 else self.by_oid.get(sock.owner)
+        actor = self._holder(sock)
         if actor is None:
+            sock.events -= 1
             return
         kind = item[0]
         hib = sock.hibernatable
@@ -260,22 +326,44 @@ class SocketCalls:
             shown = json.dumps([item[1]])
         event = self.new_event(actor, "socket", method, shown)
         event.clone = False
+        async def body(ev):
+            self._arrive(sock, item)
+            return await self._call_handler(ev, "socketEvent", actor.oid, sock.id, hib, kind, *args)
+
         try:
-            await self.run(actor, event, lambda ev: self._call_handler(
-                ev, "socketEvent", actor.oid, sock.id, hib, kind, *args))
+            await self.run(actor, event, body)
         except DobjError:
             pass  # the trace keeps it, as workerd logs an exception in a socket handler
         finally:
-            if kind == "close":
+            sock.events -= 1
+            if sock.lost:  # the connection is gone: nothing more can happen on this socket
+                sock.state, sock.sent_close = CLOSED, True
+            if kind != "message":  # after its close event a socket is no longer the object's
+                sock.finished = True
                 self._forget_if_done(sock)
+            self._drop_handles()
 
     def _forget_if_done(self, sock: Socket) -> None:
         """Drop both ends once each has closed and nothing is left to deliver."""
         peer = self.sockets.get(sock.peer)
-        if sock.state == CLOSED and (peer is None or peer.state == CLOSED):
+        if _done(sock) and (peer is None or _done(peer)) and not (sock.events or (peer is not None and peer.events)):
             for end in (sock, peer):
-                if end is not None and not end.pending:
-                    self.sockets.pop(end.id, None)
+                if end is not None and not end.pending and self.sockets.pop(end.id, None) is not None:
+                    if end.mode != "outside":
+                        self._gone.append(end.id)
+            if self.current is None:
+                self._drop_handles()
+
+    def _drop_handles(self) -> None:
+        """Let JavaScript drop its handles on forgotten sockets (never while it runs)."""
+        if self._gone:
+            gone, self._gone = self._gone, []
+            self.glue["forgetSockets"](json.dumps(gone))
+
+    def socket_handles(self) -> int:
+        """How many WebSocket handles JavaScript holds (for leak checks)."""
+        self._drop_handles()
+        return int(self.glue["socketHandles"]())
 
     # -- clients outside ----------------------------------------------------------------------
     def connect(self, socket_id: int, client, path: str = "") -> Socket:
@@ -285,6 +373,7 @@ class SocketCalls:
         if sock is None or sock.mode:
             raise BadRequest("this WebSocket is not free to connect: it is closed or already held")
         sock.mode, sock.client, sock.path = "outside", _Waiting(client), path
+        self._gone.append(sock.id)  # JavaScript needs no handle on an end that went outside
         self._flush(sock)
         return sock
 
@@ -293,6 +382,8 @@ class SocketCalls:
         waiting, sock.client = sock.client, sock.client.client
         for item in waiting.items:
             sock.client.deliver(item)
+        if self.current is None:
+            self._drop_handles()
 
     def client_sends(self, sock: Socket, item: tuple) -> None:
         """A client outside sent ``item``: ``("message", payload)``, ``("close", code,
@@ -304,6 +395,9 @@ class SocketCalls:
         if kind == "message":
             sock.sent += 1
             payload = item[1]
+            if _too_large(payload):
+                self.client_sends(sock, ("too_large",))
+                return
             auto = self.auto_responses.get(peer.owner) if peer is not None and peer.hibernatable else None
             if auto is not None and payload[:1] == "t" and payload[1:] == auto.request:
                 peer.auto_ms = self.clock.now_ms()
@@ -315,6 +409,13 @@ class SocketCalls:
             sock.sent_close = True
             sock.state = CLOSED if sock.got_close else CLOSING
             self._route(peer, ("close", item[1], item[2], True))
+        elif kind == "too_large":  # workerd closes with 1009 and tells only the error handler
+            if sock.client is not None and not sock.got_close:
+                sock.client.deliver(("close", *TOO_LARGE, True))
+            sock.state, sock.sent_close, sock.got_close = CLOSED, True, True
+            if peer is not None:
+                self._route(peer, ("error", f"WebSocket protocol error; protocolError.statusCode = {TOO_LARGE[0]};"
+                                            f" protocolError.description = {TOO_LARGE[1]}"))
         else:
             sock.state = CLOSED
             sock.sent_close = sock.got_close = True
@@ -345,7 +446,7 @@ class SocketCalls:
         """Every open socket as the workbench lists it."""
         rows = []
         for sock in self.sockets.values():
-            if sock.mode in ("listen", "hibernate"):
+            if sock.mode in ("listen", "hibernate") and not sock.finished:
                 actor = self._holder(sock)
                 peer = self.sockets.get(sock.peer)
                 rows.append({"socket": sock.id, "object": "(worker)" if sock.owner == -1 else actor.path,
@@ -353,6 +454,22 @@ class SocketCalls:
                              "client": peer.id if peer is not None and peer.mode == "outside" else None,
                              "received": sock.received, "sent": sock.sent})
         return rows
+
+
+def _done(sock: Socket) -> bool:
+    """Nothing more can happen on this end: it is closed, its object let it go, or it is a
+    client that sent its close frame."""
+    return sock.state == CLOSED or sock.finished or (sock.mode == "outside" and sock.sent_close)
+
+
+def _too_large(payload: str) -> bool:
+    """Whether a message ("t" + text or "b" + base64) is over :data:`MAX_MESSAGE` bytes."""
+    if len(payload) <= MAX_MESSAGE:
+        return False
+    if payload[0] == "b":
+        b64 = payload[1:]
+        return len(b64) // 4 * 3 - (len(b64) - len(b64.rstrip("="))) > MAX_MESSAGE
+    return len(payload) - 1 > MAX_MESSAGE or len(payload[1:].encode("utf-8", "surrogatepass")) > MAX_MESSAGE
 
 
 def _preview(payload: str, limit: int = 60) -> str:

@@ -33,7 +33,7 @@ class Event:
     id: int
     namespace: str
     name: str
-    kind: str  # rpc | fetch | alarm | timer | storage | evict
+    kind: str  # rpc | fetch | alarm | timer | storage | evict | sql | socket
     method: str
     args: str  # JSON text of the arguments (or a short description)
     at_ms: float  # runtime clock when it started
@@ -112,6 +112,7 @@ class Event:
             "written": list(self.written),
             "interleaved": list(self.interleaved or ()),
             "console": [f"{level}: {text}" for level, text in self.console],
+            "sent": list(self.sent),
         }
 
     def __repr__(self) -> str:

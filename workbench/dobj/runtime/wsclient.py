@@ -25,7 +25,7 @@ from ..errors import BadRequest, DobjError
 if TYPE_CHECKING:
     from .handles import Response
     from .runtime import Runtime
-    from .sockets import Socket
+    from .sockets import Connection
 
 # The headers of an upgrade request a client sends (a fixed key: nothing checks it here).
 UPGRADE_HEADERS = {"upgrade": "websocket", "connection": "Upgrade", "sec-websocket-version": "13",
@@ -80,14 +80,13 @@ class WebSocket:
         self.messages: deque[str | bytes] = deque()
         self.closed: tuple[int, str, bool] | None = None
         self._arrived = threading.Condition()
-        core = runtime._core
-        self._socket: Socket = runtime._call_in_loop(core.connect, response.web_socket, self, path)
-        runtime._call_in_loop(core.start, self._socket)
+        self._connection: Connection = runtime._call_in_loop(runtime.connect_socket, response, self, path)
+        runtime._call_in_loop(self._connection.start)
 
     @property
     def id(self) -> int:
         """The socket's number (as ``ws list`` shows it)."""
-        return self._socket.id
+        return self._connection.id
 
     # called by the runtime, on its loop
     def deliver(self, item: tuple) -> None:
@@ -111,29 +110,30 @@ class WebSocket:
     def send(self, data: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message."""
         self._check_open("send")
-        payload = encode(data)
-        self._rt._call_in_loop(self._rt._core.client_sends, self._socket, ("message", payload))
+        self._rt._call_in_loop(self._connection.send, encode(data))
 
     async def asend(self, data: str | bytes) -> None:
         self._check_open("send")
         payload = encode(data)
-        await self._rt._arun(self._in_loop, ("message", payload))
 
-    async def _in_loop(self, item: tuple) -> None:
-        self._rt._core.client_sends(self._socket, item)
+        async def send() -> None:
+            self._connection.send(payload)
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        """Send a close frame; ``closed`` holds what the other side answered."""
-        if not (code == 1000 or 3000 <= code <= 4999):
+        await self._rt._arun(send)
+
+    def close(self, code: int | None = 1000, reason: str = "") -> None:
+        """Send a close frame (``code=None``: one without a code, which the object sees as
+        1005); ``closed`` holds what the other side answered, once it has."""
+        if code is not None and not (code == 1000 or 3000 <= code <= 4999):
             raise BadRequest(f"close code {code} cannot be sent: use 1000 or 3000-4999")
-        if self._socket.sent_close or self.closed is not None:
+        if self._connection.closing or self.closed is not None:
             return
-        self._rt._call_in_loop(self._rt._core.client_sends, self._socket, ("close", code, reason))
+        self._rt._call_in_loop(self._connection.close, 1005 if code is None else code, "" if code is None else reason)
 
     def drop(self) -> None:
         """Go away without a close frame, as a client whose connection is lost."""
-        if self.closed is None or not self._socket.sent_close:
-            self._rt._call_in_loop(self._rt._core.client_sends, self._socket, ("drop",))
+        if not self._connection.closing:
+            self._rt._call_in_loop(self._connection.drop)
 
     def receive(self, timeout: float = 5.0) -> str | bytes:
         """The next message (waiting up to ``timeout`` seconds while the runtime runs
@@ -161,7 +161,7 @@ class WebSocket:
         return out
 
     def _check_open(self, what: str) -> None:
-        if self.closed is not None or self._socket.sent_close:
+        if self.closed is not None or self._connection.closing:
             raise WebSocketClosed(f"cannot {what}: WebSocket #{self.id} is closed")
 
     def __repr__(self) -> str:

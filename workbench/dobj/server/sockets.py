@@ -2,7 +2,7 @@
 
 The upgrade request is handed to the Worker's ``fetch`` (or, under ``/fetch/NS/name/…`` and
 ``/_dobj/fetch/…``, to one object's). A 101 answer with a WebSocket accepts the connection and
-binds it to that socket in the runtime (:meth:`~dobj.runtime.core.Core.connect`); any other
+binds it to that socket in the runtime (:meth:`~dobj.runtime.runtime.Runtime.connect_socket`); any other
 answer is sent back as the HTTP response refusing the upgrade. Frames from the client become
 socket events of the object that holds the other end; what the object sends goes out in order
 through one sender task per connection.
@@ -19,11 +19,10 @@ from .messages import full_url, local_path, request_headers, response_headers, s
 
 logger = logging.getLogger("dobj.server")
 
-# The largest message a client may send, as Cloudflare has it (uvicorn closes with 1009 above).
-MAX_MESSAGE = 1 << 20
+from ..runtime.sockets import MAX_MESSAGE  # noqa: F401  (uvicorn closes with 1009 above it)
 
 
-class _Connection:
+class _Outbox:
     """The runtime's view of one client connection: ``deliver`` queues what to send."""
 
     __slots__ = ("queue", "open")
@@ -51,15 +50,14 @@ async def serve_websocket(gateway, scope, receive, send) -> None:
     if response.status != 101 or response.web_socket is None:
         await _refuse(scope, send, response.status, response.body, response_headers(response.headers))
         return
-    core = runtime._core
-    connection = _Connection()
-    sock = core.connect(response.web_socket, connection, local_path(scope))
+    connection = _Outbox()
+    held = runtime.connect_socket(response, connection, local_path(scope))
     accept = {"type": "websocket.accept"}
     protocol = response.headers.get("sec-websocket-protocol")
     if protocol:
         accept["subprotocol"] = protocol
     await send(accept)
-    core.start(sock)
+    held.start()
     sender = asyncio.ensure_future(_send_all(connection, send))
     try:
         while True:
@@ -68,22 +66,27 @@ async def serve_websocket(gateway, scope, receive, send) -> None:
             if kind == "websocket.receive":
                 text = message.get("text")
                 payload = "t" + text if text is not None else "b" + base64.b64encode(message.get("bytes") or b"").decode()
-                core.client_sends(sock, ("message", payload))
+                held.send(payload)
             elif kind == "websocket.disconnect":
+                connection.open = False
                 code = message.get("code", 1005)
-                if code == 1006:
-                    core.client_sends(sock, ("drop",))
+                if code == 1009:  # uvicorn refused a message over MAX_MESSAGE and closed
+                    held.too_large()
+                # uvicorn (websockets-sansio) tells a lost connection by a disconnect without
+                # "reason"; a close frame always brings one ("" when it had none)
+                elif code == 1006 or "reason" not in message:
+                    held.drop()
                 else:
-                    core.client_sends(sock, ("close", code, message.get("reason") or ""))
+                    held.close(code, message.get("reason") or "")
                 return
     finally:
         connection.open = False
-        if sock.state != 3:
-            core.client_sends(sock, ("drop",))
+        if not held.closing:
+            held.drop()
         sender.cancel()
 
 
-async def _send_all(connection: _Connection, send) -> None:
+async def _send_all(connection: _Outbox, send) -> None:
     """Send what the runtime queued for the client, in order, until a close is sent."""
     while True:
         item = await connection.queue.get()
@@ -117,7 +120,7 @@ async def _upgrade(gateway, scope):
         host_end = rest.find("/")
         return await runtime.afetch(rest[host_end:], headers=headers, origin=f"{origin}://{rest[:host_end]}")
     parts = path.removeprefix("/_dobj").split("/")
-    if len(parts) < 4 or parts[1] != "fetch" or not runtime._core.cf:
+    if len(parts) < 4 or parts[1] != "fetch" or not runtime.is_project:
         raise _NoSocket(f"no WebSocket route for {path}: open one through the Worker, or at"
                         " /fetch/:namespace/:objectName/*path of a Workers project")
     handle = gateway._handle(parts[2], parts[3])

@@ -11,6 +11,7 @@
     return args.length ? new RealDate(...args) : new RealDate(host.now());
   }
   DobjDate.prototype = RealDate.prototype;
+  Object.defineProperty(DobjDate, "name", { value: "Date" });  // date.constructor.name is "Date"
   DobjDate.now = () => host.now();
   DobjDate.parse = RealDate.parse;
   DobjDate.UTC = RealDate.UTC;

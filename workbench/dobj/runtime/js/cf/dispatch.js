@@ -227,6 +227,7 @@
       return deliver(oid, pid, () => "null", () => inst.webSocketError(ws, new Error(a)));
     },
     forgetSockets(idsText) { internal.web.forgetSockets(JSON.parse(idsText)); },
+    socketHandles() { return internal.web.socketHandles(); },
     workerFetch(partsText, pid) {
       const d = entry.default;
       const [m, url, headers, body] = JSON.parse(partsText);

@@ -11,7 +11,7 @@
     #request; #response;
     constructor(request, response) {
       if (!new.target) throw needNew("WebSocketRequestResponsePair");
-      if (arguments.length < 2) throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': constructor parameter 2 is not of type 'string'.");
+      if (arguments.length < 2) throw new TypeError("Failed to construct 'WebSocketRequestResponsePair': constructor parameter " + (arguments.length + 1) + " is not of type 'string'.");
       this.#request = String(request);
       this.#response = String(response);
     }
@@ -32,8 +32,8 @@
   internal.cf.socketMethods = (oid) => ({
     acceptWebSocket(ws, tags) {
       const id = idOf(ws, "acceptWebSocket");
-      const list = tags === undefined || tags === null ? [] : Array.from(tags, (t) => t);
-      call("accept", id, oid, flat(JSON.stringify(list.map((t) => (typeof t === "string" ? t : { notString: String(t) })))));
+      const list = tags === undefined || tags === null ? [] : Array.from(tags, String);
+      call("accept", id, oid, flat(JSON.stringify(list)));
     },
     getWebSockets(tag) {
       return call("list", oid, tag === undefined ? "null" : flat(JSON.stringify(String(tag))), "").map(socketOf);

@@ -15,8 +15,8 @@
     if (reply === "") return undefined;
     if (reply.charCodeAt(0) !== 33) return JSON.parse(reply);
     const info = JSON.parse(reply.slice(1));
-    if (info.name === "DOMException" || info.dom) throw new internal.web.DOMException(info.message, info.domName || "Error");
-    const Class = { TypeError, RangeError }[info.name] || Error;
+    if (info.name === "InvalidAccessError") throw new internal.web.DOMException(info.message, info.name);
+    const Class = { TypeError, RangeError, SyntaxError }[info.name] || Error;
     throw new Class(info.message);
   }
 
@@ -95,6 +95,7 @@
   // ---- WebSocket
   const sockets = new Map();        // socket id -> its WebSocket, while its holder lives
   let socketId;                     // (ws) -> its id, or undefined for anything else
+  let binaryTypeOf;                 // (ws) -> "blob" or "arraybuffer"
   let blobMessages = true;          // binary messages reach listeners as Blob (2026-03-17)
 
   // What crosses the host for a message: "t" + text or "b" + base64.
@@ -106,8 +107,46 @@
   }
   const binary = (payload) => Uint8Array.fromBase64(payload.slice(1)).buffer;
 
+  // The bytes V8's serializer would write for a value (what workerd limits attachments by):
+  // exact for strings, numbers, booleans, plain objects and arrays of them; close for the rest.
+  function varint(n) { let k = 1; while (n >= 128) { n = Math.floor(n / 128); k++; } return k; }
+  function v8Size(value) {
+    const seen = new Set();
+    function size(v) {
+      if (v === undefined || v === null || v === true || v === false) return 1;
+      if (typeof v === "number") {
+        if (Number.isInteger(v) && v >= -(2 ** 30) && v < 2 ** 30 && !Object.is(v, -0)) return 1 + varint(v < 0 ? -2 * v - 1 : 2 * v);
+        return 9;
+      }
+      if (typeof v === "bigint") return 2 + 8 * Math.max(1, Math.ceil((v < 0n ? -v : v).toString(16).length / 16));
+      if (typeof v === "string") {
+        const oneByte = !/[^\x00-\xff]/.test(v);
+        const bytes = oneByte ? v.length : 2 * v.length;
+        return 1 + varint(bytes) + bytes;
+      }
+      if (seen.has(v)) return 1 + varint(0);
+      seen.add(v);
+      if (v instanceof Date) return 9;
+      if (v instanceof ArrayBuffer) return 1 + varint(v.byteLength) + v.byteLength;
+      if (ArrayBuffer.isView(v)) return 2 + varint(v.buffer.byteLength) + v.buffer.byteLength + 1 + varint(v.byteOffset) + varint(v.byteLength) + 1;
+      if (v instanceof Map) { let n = 2 + varint(2 * v.size); for (const [k, x] of v) n += size(k) + size(x); return n; }
+      if (v instanceof Set) { let n = 2 + varint(v.size); for (const x of v) n += size(x); return n; }
+      if (Array.isArray(v)) {
+        let n = 1 + varint(v.length) + 1 + varint(0) + varint(v.length);
+        for (const x of v) n += size(x);
+        return n;
+      }
+      let n = 2, count = 0;
+      for (const k of Object.keys(v)) { n += size(/^(0|[1-9][0-9]*)$/.test(k) && Number(k) < 2 ** 32 - 1 ? Number(k) : k) + size(v[k]); count++; }
+      return n + varint(count);
+    }
+    return 2 + size(value);
+  }
+  const MAX_ATTACHMENT = 16384;
+
   class WebSocket extends EventTarget {
     #id;
+    #binaryType = blobMessages ? "blob" : "arraybuffer";
     constructor(url, protocols) {
       if (url === TOKEN) { super(); this.#id = protocols; return; }
       if (!new.target) throw needNew("WebSocket");
@@ -115,12 +154,20 @@
       throw new TypeError("new WebSocket(" + JSON.stringify(String(url)) + ") was refused: dobj runs objects" +
         " without network access; reach another object through its stub instead");
     }
-    static { socketId = (ws) => (ws !== null && typeof ws === "object" && #id in ws ? ws.#id : undefined); }
+    static {
+      socketId = (ws) => (ws !== null && typeof ws === "object" && #id in ws ? ws.#id : undefined);
+      binaryTypeOf = (ws) => ws.#binaryType;
+    }
     get readyState() { return call("state", this.#id); }
     get url() { return null; }
-    get protocol() { return null; }
-    get extensions() { return null; }
-    accept(options) { call("accept", this.#id, -2, "null"); }
+    get protocol() { return ""; }
+    get extensions() { return ""; }
+    get binaryType() { return this.#binaryType; }
+    set binaryType(value) { if (value === "blob" || value === "arraybuffer") this.#binaryType = value; }
+    accept(options) {
+      const halfOpen = options !== undefined && options !== null && !!options.allowHalfOpen;
+      call("accept", this.#id, -2, halfOpen ? "half" : "listen");
+    }
     send(data) {
       if (arguments.length < 1) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
       call("send", this.#id, flat(payloadOf(data)), "");
@@ -129,7 +176,12 @@
       call("close", this.#id, code === undefined ? -1 : Number(code), reason === undefined ? "" : flat(String(reason)));
     }
     serializeAttachment(value) {
-      call("attach", this.#id, internal.serializeText(value), "");
+      const text = internal.serializeText(value);
+      const bytes = v8Size(value);
+      if (bytes > MAX_ATTACHMENT) {
+        throw new Error("A WebSocket 'attachment' cannot be larger than " + MAX_ATTACHMENT + " bytes.'attachment' was " + bytes + " bytes.");
+      }
+      call("attach", this.#id, text, "");
     }
     deserializeAttachment() {
       const text = call("attachment", this.#id);
@@ -164,12 +216,12 @@
   function dispatchSocketEvent(id, kind, a, b, c) {
     const ws = socketOf(id);
     if (kind === "message") {
-      const data = a[0] === "t" ? a.slice(1) : blobMessages ? blobBytes(new Uint8Array(binary(a))) : binary(a);
+      const data = a[0] === "t" ? a.slice(1) : binaryTypeOf(ws) === "blob" ? blobBytes(new Uint8Array(binary(a))) : binary(a);
       ws.dispatchEvent(new MessageEvent("message", { data }));
     } else if (kind === "close") {
       ws.dispatchEvent(new CloseEvent("close", { code: a, reason: b, wasClean: c }));
     } else {
-      ws.dispatchEvent(new ErrorEvent("error", { message: a, error: new Error(a) }));
+      ws.dispatchEvent(new ErrorEvent("error", { message: "Uncaught Error: " + a, error: new Error(a) }));
     }
   }
 
@@ -184,6 +236,7 @@
     isWebSocket: (v) => socketId(v) !== undefined,
     // Forget the WebSockets of sockets an object held: after hibernation it gets new ones.
     forgetSockets(ids) { for (const id of ids) sockets.delete(id); },
+    socketHandles: () => sockets.size,
     setSocketCompatibility(flags) { blobMessages = flags.blobMessages; },
   });
 })
