@@ -102,7 +102,14 @@ class DobjMagics(Magics):
         handler = self.local.get(word)
         if handler is not None and not (word == "help" and rest.strip()):
             return self.guard(handler, rest.strip())
-        return self.cell_value(self.guard(self.interp.run, line))
+        value = self.cell_value(self.guard(self.interp.run, line))
+        notices = self.interp.take_notices()
+        if not notices:
+            return value
+        if value is not None:  # the command's result first, then what arrived while it ran
+            display(value)
+        print("\n".join(notices))
+        return None
 
     def run_cell(self, line: str, cell: str) -> None:
         """Run the commands of a ``%%dobj`` cell in order, displaying each result."""
@@ -117,16 +124,15 @@ class DobjMagics(Magics):
                 display(value)
 
     def guard(self, fn, *args):
-        """Call ``fn``; a dobj error becomes one ``UsageError`` line and is kept for ``stack``.
-        What arrived meanwhile (WebSocket messages) is printed, in order."""
+        """Call ``fn``; a dobj error becomes one ``UsageError`` line and is kept for ``stack``
+        (after what arrived meanwhile, WebSocket messages, is printed)."""
         try:
             return fn(*args)
         except DobjError as err:
             self.last_error = err
-            raise UsageError(one_line(err)) from None
-        finally:
             for text in self.interp.take_notices():
                 print(text)
+            raise UsageError(one_line(err)) from None
 
     def cell_value(self, result: Result | None):
         """What the cell shows: console lines are printed, then the value or the table."""
