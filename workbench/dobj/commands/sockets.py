@@ -58,7 +58,7 @@ def _parse_ws(text: str) -> dict[str, Any]:
 
 
 @command(
-    "ws", "ws NS/name[/path] | /path", "Open a WebSocket client on an object or a Worker path; send, close, list.",
+    "ws", "ws NS/name[/path] or ws /path", "Open a WebSocket client on an object or a Worker path; send, close, list.",
     parse=_parse_ws,
     details="ws NS/name[/path] sends an upgrade request to the object's fetch, ws /path to the project's"
     " Worker; a 101 answer with a WebSocket opens client #ID. Messages it receives print as they arrive."
