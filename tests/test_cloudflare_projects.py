@@ -87,7 +87,6 @@ def recorded(folder: Path, expected: str) -> list[dict]:
 NOT_YET = {
     ("alarms-js", "/ids/alpha"): "ctx.id.name of an object first built through idFromString of a named id",
     ("storage-api", "/probe/clone-errors"): "a stored Request reads back with Request's prototype on workerd",
-    ("storage-api", "/probe/limits"): "records hold JSON clone text, a few bytes longer than V8's serialization",
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
     ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
     ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",

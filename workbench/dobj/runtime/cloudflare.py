@@ -140,7 +140,7 @@ class CloudflareCalls:
         return json.dumps(arg)
 
     # -- storage -------------------------------------------------------------------------
-    def _host_cfs(self, op: str, oid: int, gen: int, payload: str, text: str) -> str:
+    def _host_cfs(self, op: str, oid: int, gen: int, payload: str, text: str, size: int = -1) -> str:
         event = self.current
         actor = self.by_oid.get(oid)
         if event is None or event.oid != oid or event.done or actor is None:
@@ -153,7 +153,7 @@ class CloudflareCalls:
             key = json.loads(payload[1:]) if payload[:1] == "\x01" else payload
             if op == "get1":
                 return db.get(key) or ""
-            db.put(key, text)
+            db.put(key, text, None if size < 0 else size)
             event.written.append(key)
             return ""
         arg = json.loads(payload)

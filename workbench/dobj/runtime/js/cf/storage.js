@@ -56,8 +56,12 @@
     // The common two without JSON around them: a key (as itself when it can cross as it
     // is) and a value's clone text; get answers the text, or "" when there is none.
     getOne(key) { const text = check(host.cfs("get1", this.oid, this.gen, rawKey(key), "")); return text === "" ? null : text; }
-    putOne(key, text) { check(host.cfs("put1", this.oid, this.gen, rawKey(key), flat(text))); }
+    putOne(key, text, value) { check(host.cfs("put1", this.oid, this.gen, rawKey(key), flat(text), sizeOf(key, text, value))); }
   }
+
+  // workerd limits a stored record (key and value) by the bytes V8 serializes the value to;
+  // the clone text is never ten times shorter, so only a long record needs measuring.
+  const sizeOf = (key, text, value) => (key.length + text.length > 200000 ? internal.v8Size(value) : -1);
 
   function keyOf(key) {
     if (typeof key === "string") return key;
@@ -117,11 +121,16 @@
         const b = this.#check("put");
         if (key !== null && typeof key === "object" && !Array.isArray(key)) {
           const pairs = [];
-          for (const [k, v] of Object.entries(key)) if (v !== undefined) pairs.push([k, serializeText(v)]);
+          for (const [k, v] of Object.entries(key)) {
+            if (v === undefined) continue;
+            const text = serializeText(v);
+            const size = sizeOf(k, text, v);
+            pairs.push(size < 0 ? [k, text] : [k, text, size]);
+          }
           b.call("putMany", pairs);
         } else {
           if (value === undefined) throw typeError("put() called with undefined value.");
-          b.putOne(keyOf(key), serializeText(value));
+          b.putOne(keyOf(key), serializeText(value), value);
         }
         return Promise.resolve();
       } catch (e) { return Promise.reject(e); }
@@ -227,7 +236,7 @@
     get(key) { const t = this.#b.getOne(String(key)); return t === null ? undefined : deserializeText(t); }
     put(key, value) {
       if (arguments.length < 2) throw typeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'JsValue'.");
-      this.#b.putOne(String(key), serializeText(value));
+      this.#b.putOne(String(key), serializeText(value), value);
     }
     delete(key) { return this.#b.call("delete", String(key)); }
     list(options) {

@@ -107,41 +107,6 @@
   }
   const binary = (payload) => Uint8Array.fromBase64(payload.slice(1)).buffer;
 
-  // The bytes V8's serializer would write for a value (what workerd limits attachments by):
-  // exact for strings, numbers, booleans, plain objects and arrays of them; close for the rest.
-  function varint(n) { let k = 1; while (n >= 128) { n = Math.floor(n / 128); k++; } return k; }
-  function v8Size(value) {
-    const seen = new Set();
-    function size(v) {
-      if (v === undefined || v === null || v === true || v === false) return 1;
-      if (typeof v === "number") {
-        if (Number.isInteger(v) && v >= -(2 ** 30) && v < 2 ** 30 && !Object.is(v, -0)) return 1 + varint(v < 0 ? -2 * v - 1 : 2 * v);
-        return 9;
-      }
-      if (typeof v === "bigint") return 2 + 8 * Math.max(1, Math.ceil((v < 0n ? -v : v).toString(16).length / 16));
-      if (typeof v === "string") {
-        const oneByte = !/[^\x00-\xff]/.test(v);
-        const bytes = oneByte ? v.length : 2 * v.length;
-        return 1 + varint(bytes) + bytes;
-      }
-      if (seen.has(v)) return 1 + varint(0);
-      seen.add(v);
-      if (v instanceof Date) return 9;
-      if (v instanceof ArrayBuffer) return 1 + varint(v.byteLength) + v.byteLength;
-      if (ArrayBuffer.isView(v)) return 2 + varint(v.buffer.byteLength) + v.buffer.byteLength + 1 + varint(v.byteOffset) + varint(v.byteLength) + 1;
-      if (v instanceof Map) { let n = 2 + varint(2 * v.size); for (const [k, x] of v) n += size(k) + size(x); return n; }
-      if (v instanceof Set) { let n = 2 + varint(v.size); for (const x of v) n += size(x); return n; }
-      if (Array.isArray(v)) {
-        let n = 1 + varint(v.length) + 1 + varint(0) + varint(v.length);
-        for (const x of v) n += size(x);
-        return n;
-      }
-      let n = 2, count = 0;
-      for (const k of Object.keys(v)) { n += size(/^(0|[1-9][0-9]*)$/.test(k) && Number(k) < 2 ** 32 - 1 ? Number(k) : k) + size(v[k]); count++; }
-      return n + varint(count);
-    }
-    return 2 + size(value);
-  }
   const MAX_ATTACHMENT = 16384;
 
   class WebSocket extends EventTarget {
@@ -177,7 +142,7 @@
     }
     serializeAttachment(value) {
       const text = internal.serializeText(value);
-      const bytes = v8Size(value);
+      const bytes = internal.v8Size(value);
       if (bytes > MAX_ATTACHMENT) {
         throw new Error("A WebSocket 'attachment' cannot be larger than " + MAX_ATTACHMENT + " bytes.'attachment' was " + bytes + " bytes.");
       }
