@@ -85,7 +85,6 @@ def recorded(folder: Path, expected: str) -> list[dict]:
 # must match exactly; a listed step that starts matching fails the test, so the list only
 # shrinks.
 NOT_YET = {
-    ("alarms-js", "/ids/alpha"): "ctx.id.name of an object first built through idFromString of a named id",
     ("storage-api", "/probe/clone-errors"): "a stored Request reads back with Request's prototype on workerd",
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
     ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
@@ -209,3 +208,31 @@ def test_the_trace_shows_which_events_a_waiting_event_let_in():
         assert first.interleaved == [second.id] and not second.interleaved
         from dobj.commands.timeline import outcome
         assert outcome(first) == f"-> 1 (let in #{second.id})"
+
+
+def test_an_object_reached_by_id_string_and_then_by_name_is_one_instance(tmp_path):
+    folder = write_project(tmp_path, {
+        "wrangler.jsonc": """
+            { "name": "p", "main": "src/index.js", "compatibility_date": "2026-04-01",
+              "durable_objects": { "bindings": [{ "name": "ONE", "class_name": "One" }] } }
+        """,
+        "src/index.js": """
+            import { DurableObject } from "cloudflare:workers";
+            export class One extends DurableObject {
+              hits = 0;
+              hit() { return [++this.hits, this.ctx.id.name ?? null]; }
+            }
+            export default {
+              async fetch(request, env) {
+                const id = env.ONE.idFromName("fresh");
+                const first = await env.ONE.get(env.ONE.idFromString(id.toString())).hit();
+                const second = await env.ONE.getByName("fresh").hit();
+                return Response.json([first, second]);
+              },
+            };
+        """,
+    })
+    with dobj.Runtime.load(folder) as rt:
+        # one instance, built through the id string: it has no name, also when reached by name
+        assert rt.fetch("/").json() == [[1, None], [2, None]]
+        assert rt.objects() == [("ONE", "fresh")]

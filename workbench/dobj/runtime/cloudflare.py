@@ -128,10 +128,9 @@ class CloudflareCalls:
         return ""
 
     def _host_cfid(self, op: str, namespace: str, arg: str) -> str:
-        if op == "name":
+        if op == "name":  # remembered, so that idFromString of it reaches the same object
             hexid = named_id(namespace, arg)
-            if self._hexes is not None:
-                self._hexes[(namespace, hexid)] = arg
+            self._named_hex()[(namespace, hexid)] = arg
             return json.dumps(hexid)
         if op == "unique":
             return json.dumps(cf_id(namespace, os.urandom(24)))
