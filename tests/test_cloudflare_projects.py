@@ -90,7 +90,6 @@ NOT_YET = {
     ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
     ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",
     ("errors-rpc-2026-04-21", "/echo"): "functions (as RPC stubs) and class instances over RPC",
-    ("errors-rpc-2026-04-21", "/return-error"): "an Error subclass returned (not thrown) keeps its name and fields",
 }
 RECORDED = sorted(p.name for p in PROJECTS.iterdir() if (p / "requests.json").exists() and p.name != "hono-app")
 

@@ -77,7 +77,7 @@
 
   function callStub(ns, address, byName, method, args, raw = false) {
     let text;
-    try { text = raw ? args : serializeText(args); } catch (e) { return Promise.reject(e); }
+    try { text = raw ? args : serializeText(args, enhancedErrors); } catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
     const refused = host.stub(id, flat(JSON.stringify([ns, address, method, byName])), text);
@@ -156,5 +156,6 @@
   internal.cf = {
     DurableObject, WorkerEntrypoint, RpcTarget, WorkflowEntrypoint, DurableObjectId, makeEnv,
     setCompatibility(flags) { enhancedErrors = flags.enhancedErrors; },
+    enhancedErrors: () => enhancedErrors,
   };
 })

@@ -11,7 +11,8 @@
 //   1 [i...]       dense array            10 length [[key, i]...]   other arrays
 //   2 [[key, i]...] object                 3 time (null when invalid)  Date
 //   4 source flags RegExp                 5 [[i, i]...] Map           6 [i...] Set
-//   7 name message stack cause-i|-1       Error     14 name message stack   DOMException
+//   7 name message stack cause-i|-1 [fields]  Error (fields: [[key, i], ...], see serialize)
+//  14 name message stack   DOMException
 //   8 "digits"     BigInt                 9 "NaN"|"Infinity"|"-Infinity"|"-0"
 //  11 base64       ArrayBuffer            12 type buffer-i byteOffset length   view
 //  13 kind value   boxed primitive (Boolean, Number, String, BigInt)   -1 undefined
@@ -45,7 +46,8 @@
     return "Uint8Array";
   }
 
-  function serialize(value, binary = false) {
+  // `fields`: an Error keeps its own name and fields (RPC from compatibility date 2026-04-21).
+  function serialize(value, binary = false, fields = false) {
     const records = [];
     const seen = new Map();
 
@@ -105,7 +107,11 @@
         const name = Object.hasOwn(ERROR_TYPES, v.name) ? v.name : "Error";
         const message = Object.hasOwn(v, "message") ? String(v.message) : "";
         const cause = Object.hasOwn(v, "cause") ? add(v.cause) : -1;
-        return [7, name, message, String(v.stack || ""), cause];
+        if (!fields) return [7, name, message, String(v.stack || ""), cause];
+        const record = [7, name, message, String(v.stack || ""), cause, []];
+        for (const k of Object.keys(v)) if (k !== "message" && k !== "stack" && k !== "cause") record[5].push([k, add(v[k])]);
+        if (Object.hasOwn(v, "name") && !record[5].some(([k]) => k === "name")) record[5].unshift(["name", add(v.name)]);
+        return record;
       }
       if (v instanceof Boolean) return [13, "Boolean", v.valueOf()];
       if (v instanceof Number) return [13, "Number", add(v.valueOf())];
@@ -156,6 +162,7 @@
           if (!r[2]) delete e.message;
           Object.defineProperty(e, "stack", { value: r[3], writable: true, configurable: true });
           if (r[4] !== -1) Object.defineProperty(e, "cause", { value: get(r[4]), writable: true, configurable: true });
+          if (r[5]) for (const [k, j] of r[5]) e[k] = get(j);
           return e;
         }
       }
@@ -213,7 +220,7 @@
   // For the storage layer: JSON text of a value and back.
   Object.assign(internal, {
     serialize, deserialize, v8Size,
-    serializeText: (value) => internal.flat(JSON.stringify(serialize(value))),
+    serializeText: (value, errorFields = false) => internal.flat(JSON.stringify(serialize(value, false, errorFields))),
     deserializeText: (text) => deserialize(JSON.parse(text)),
   });
 })
