@@ -87,7 +87,6 @@ def recorded(folder: Path, expected: str) -> list[dict]:
 NOT_YET = {
     ("storage-api", "/probe/clone-errors"): "a stored Request reads back with Request's prototype on workerd",
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
-    ("sql-api", "/probe/errors"): "own keys of errors thrown by QuickJS have no own 'stack'",
     ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",
     ("errors-rpc-2026-04-21", "/echo"): "functions (as RPC stubs) and class instances over RPC",
 }

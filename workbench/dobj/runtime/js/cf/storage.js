@@ -35,9 +35,19 @@
   function check(reply) {
     if (reply.charCodeAt(0) === 33) {  // "!" + error: thrown as workerd throws it, a plain Error
       const info = JSON.parse(reply.slice(1));
-      throw new (ERRORS[info.name] || Error)(info.message);
+      throw v8Shaped(new (ERRORS[info.name] || Error)(info.message));
     }
     return reply;
+  }
+
+  // An error with the own properties V8 gives one: "stack", then "message" (QuickJS keeps
+  // the stack on the prototype), as code that lists an error's own keys sees on workerd.
+  function v8Shaped(e) {
+    const stack = e.stack, message = e.message;
+    delete e.message;
+    Object.defineProperty(e, "stack", { value: stack, writable: true, configurable: true });
+    Object.defineProperty(e, "message", { value: message, writable: true, configurable: true });
+    return e;
   }
 
   // NUL would cut a key on its way to the host, and a lone surrogate cannot cross at all:
