@@ -85,7 +85,6 @@ def recorded(folder: Path, expected: str) -> list[dict]:
 # must match exactly; a listed step that starts matching fails the test, so the list only
 # shrinks.
 NOT_YET = {
-    ("storage-api", "/probe/clone-errors"): "a stored Request reads back with Request's prototype on workerd",
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
     ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",
     ("errors-rpc-2026-04-21", "/echo"): "functions (as RPC stubs) and class instances over RPC",

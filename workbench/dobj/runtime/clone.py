@@ -92,9 +92,9 @@ def decode(records: list) -> Any:
                 if key.isdigit() and int(key) < rec[1]:
                     out[int(key)] = value(j)
             return out
-        if tag == 2:
+        if tag in (2, 15):  # an object (15: a stored Request, its own keys as an object's)
             out = done[i] = {}
-            for key, j in rec[1]:
+            for key, j in rec[1 if tag == 2 else 2]:
                 out[key] = value(j)
             return out
         if tag == 5:

@@ -12,7 +12,7 @@
 //   2 [[key, i]...] object                 3 time (null when invalid)  Date
 //   4 source flags RegExp                 5 [[i, i]...] Map           6 [i...] Set
 //   7 name message stack cause-i|-1 [fields]  Error (fields: [[key, i], ...], see serialize)
-//  14 name message stack   DOMException
+//  14 name message stack   DOMException   15 "Request" [[key, i]...]  a Request (as workerd keeps it)
 //   8 "digits"     BigInt                 9 "NaN"|"Infinity"|"-Infinity"|"-0"
 //  11 base64       ArrayBuffer            12 type buffer-i byteOffset length   view
 //  13 kind value   boxed primitive (Boolean, Number, String, BigInt)   -1 undefined
@@ -118,6 +118,8 @@
       if (v instanceof String) return [13, "String", v.valueOf()];
       if (v instanceof BigInt) return [13, "BigInt", v.valueOf().toString()];
       for (const C of UNCLONEABLE) if (v instanceof C) throw cannotClone(v);
+      // workerd stores a Request as an object of its own keys that keeps Request's prototype
+      if (internal.web.Request && v instanceof internal.web.Request) return [15, "Request", entries(v)];
       return [2, entries(v)];
     }
 
@@ -152,6 +154,11 @@
         case 11: return made[i] = typeof r[1] === "string" ? Uint8Array.fromBase64(r[1]).buffer : r[1];
         case 12: { const C = VIEWS[r[1]] || Uint8Array; return made[i] = new C(get(r[2]), r[3], r[4]); }
         case 13: return made[i] = Object(r[1] === "BigInt" ? BigInt(r[2]) : r[1] === "Number" ? get(r[2]) : r[2]);
+        case 15: {
+          const o = made[i] = Object.create(internal.web[r[1]].prototype);
+          for (const [k, j] of r[2]) Object.defineProperty(o, k, { value: get(j), writable: true, enumerable: true, configurable: true });
+          return o;
+        }
         case 14: {
           const e = made[i] = new DOMException(r[2], r[1]);
           Object.defineProperty(e, "stack", { value: r[3], writable: true, configurable: true });
