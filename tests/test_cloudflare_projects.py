@@ -86,8 +86,6 @@ def recorded(folder: Path, expected: str) -> list[dict]:
 # shrinks.
 NOT_YET = {
     ("sql-api", "/probe/cursor"): "cursors are read at once: a SELECT cursor does not see a row inserted after it opened",
-    ("errors-rpc", "/echo"): "functions (as RPC stubs) and class instances over RPC",
-    ("errors-rpc-2026-04-21", "/echo"): "functions (as RPC stubs) and class instances over RPC",
 }
 RECORDED = sorted(p.name for p in PROJECTS.iterdir() if (p / "requests.json").exists() and p.name != "hono-app")
 
@@ -233,3 +231,38 @@ def test_an_object_reached_by_id_string_and_then_by_name_is_one_instance(tmp_pat
         # one instance, built through the id string: it has no name, also when reached by name
         assert rt.fetch("/").json() == [[1, None], [2, None]]
         assert rt.objects() == [("ONE", "fresh")]
+
+
+def test_functions_over_rpc_are_stubs_and_class_instances_are_refused_as_on_workerd(tmp_path):
+    folder = write_project(tmp_path, {
+        "wrangler.jsonc": """
+            { "name": "p", "main": "src/index.js", "compatibility_date": "2026-04-01",
+              "durable_objects": { "bindings": [{ "name": "ONE", "class_name": "One" }] } }
+        """,
+        "src/index.js": """
+            import { DurableObject } from "cloudflare:workers";
+            class Point { constructor() { this.x = 1; } }
+            export class One extends DurableObject {
+              adder(n) { return (x) => x + n; }
+              async twice(f, x) { return { value: await f(await f(x)) }; }
+              point() { return new Point(); }
+            }
+            export default {
+              async fetch(request, env) {
+                const one = env.ONE.getByName("a");
+                const add = await one.adder(10);
+                const twice = await one.twice((x) => x * 3, 2);
+                let refused;
+                try { await one.point(); } catch (e) { refused = e.name + ": " + e.message; }
+                return Response.json({ added: await add(1), twice, disposable: typeof twice[Symbol.dispose], refused });
+              },
+            };
+        """,
+    })
+    from dobj.runtime.clone import FunctionValue
+
+    with dobj.Runtime.load(folder) as rt:
+        assert rt.fetch("/").json() == {
+            "added": 11, "twice": {"value": 18}, "disposable": "function",
+            "refused": 'DataCloneError: Could not serialize object of type "Point". This type does not support serialization.'}
+        assert isinstance(rt.get("ONE", "a").adder(1), FunctionValue)

@@ -61,6 +61,16 @@ class RegExpValue:
     flags: str
 
 
+@dataclass(frozen=True)
+class FunctionValue:
+    """A JavaScript function sent over RPC (a stub in JavaScript; Python cannot call it)."""
+
+    id: int
+
+    def __repr__(self) -> str:
+        return "<JavaScript function sent over RPC>"
+
+
 def decode_text(text: str) -> Any:
     """A Python value from the JSON text of clone records."""
     records = json.loads(text)
@@ -140,6 +150,8 @@ def _leaf(rec: list, records: list, value) -> Any:
             return bytes(buffer[offset:offset + length])
         size = struct.calcsize(fmt)
         return list(struct.unpack(f"<{length}{fmt}", buffer[offset:offset + length * size]))
+    if tag == 16:
+        return FunctionValue(rec[1])
     if tag == 13:  # a boxed primitive: its value
         return value(rec[2]) if rec[1] == "Number" else int(rec[2]) if rec[1] == "BigInt" else rec[2]
     raise BadRequest(f"unknown structured-clone record {rec!r}")
@@ -230,4 +242,6 @@ def jsonable(value: Any) -> Any:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, (ErrorValue, RegExpValue)):
         return vars(value)
+    if isinstance(value, FunctionValue):
+        return "[Function]"
     raise TypeError(f"{type(value).__name__} is not JSON")

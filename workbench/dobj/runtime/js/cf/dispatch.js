@@ -82,7 +82,7 @@
   }
 
   // Results keep an Error's own name and fields from compatibility date 2026-04-21, as workerd's do.
-  const encodeClone = (v) => serializeText(v, internal.cf.enhancedErrors());
+  const encodeClone = (v) => internal.serializeRpcText(v, internal.cf.enhancedErrors());
 
   // A Request crossing to another object (stub.fetch): its parts, as requestFromHost takes them.
   function requestToHost(request) {

@@ -77,7 +77,7 @@
 
   function callStub(ns, address, byName, method, args, raw = false) {
     let text;
-    try { text = raw ? args : serializeText(args, enhancedErrors); } catch (e) { return Promise.reject(e); }
+    try { text = raw ? args : internal.serializeRpcText(args, enhancedErrors); } catch (e) { return Promise.reject(e); }
     const id = nextStubCall++;
     const promise = new Promise((resolve, reject) => pendingStubs.set(id, [resolve, reject]));
     const refused = host.stub(id, flat(JSON.stringify([ns, address, method, byName])), text);
@@ -148,7 +148,7 @@
     if (!pr) return;
     pendingStubs.delete(id);
     const kind = reply[0];
-    if (kind === "R") pr[0](deserializeText(reply.slice(1)));
+    if (kind === "R") pr[0](internal.rpcResult(deserializeText(reply.slice(1))));
     else if (kind === "S") pr[0](reply.slice(1));  // stub.fetch: the response's text
     else pr[1](remoteError(JSON.parse(reply.slice(1))));
   };

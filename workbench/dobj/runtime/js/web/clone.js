@@ -13,6 +13,7 @@
 //   4 source flags RegExp                 5 [[i, i]...] Map           6 [i...] Set
 //   7 name message stack cause-i|-1 [fields]  Error (fields: [[key, i], ...], see serialize)
 //  14 name message stack   DOMException   15 "Request" [[key, i]...]  a Request (as workerd keeps it)
+//  16 id           a function sent over RPC (becomes a stub that calls it)
 //   8 "digits"     BigInt                 9 "NaN"|"Infinity"|"-Infinity"|"-0"
 //  11 base64       ArrayBuffer            12 type buffer-i byteOffset length   view
 //  13 kind value   boxed primitive (Boolean, Number, String, BigInt)   -1 undefined
@@ -46,10 +47,20 @@
     return "Uint8Array";
   }
 
-  // `fields`: an Error keeps its own name and fields (RPC from compatibility date 2026-04-21).
-  function serialize(value, binary = false, fields = false) {
+  // Functions sent over RPC: the receiver gets a stub that calls the function here.
+  const rpcFunctions = new Map();    // id -> function
+  let nextFunction = 1;
+  const releaseFunction = new FinalizationRegistry((id) => rpcFunctions.delete(id));
+  const RPC = { fields: false };
+  const PLAIN_RPC = { fields: false };
+
+  // `rpc` (null for storage and structuredClone): workerd's RPC serialization, where a
+  // function travels as a stub, a class instance is refused, and with `rpc.fields` an Error
+  // keeps its own name and fields (compatibility date 2026-04-21).
+  function serialize(value, binary = false, rpc = null) {
     const records = [];
     const seen = new Map();
+    const fields = rpc !== null && rpc.fields;
 
     function add(v) {
       const t = typeof v;
@@ -60,6 +71,11 @@
       }
       if (t === "undefined") return records.push([-1]) - 1;
       if (t === "bigint") return records.push([8, v.toString()]) - 1;
+      if (t === "function" && rpc !== null) {
+        const id = nextFunction++;
+        rpcFunctions.set(id, v);
+        return records.push([16, id]) - 1;
+      }
       if (t === "function" || t === "symbol") throw cannotClone(v);
       const known = seen.get(v);
       if (known !== undefined) return known;
@@ -120,6 +136,12 @@
       for (const C of UNCLONEABLE) if (v instanceof C) throw cannotClone(v);
       // workerd stores a Request as an object of its own keys that keeps Request's prototype
       if (internal.web.Request && v instanceof internal.web.Request) return [15, "Request", entries(v)];
+      const proto = Object.getPrototypeOf(v);
+      if (rpc !== null && proto !== Object.prototype && proto !== null) {
+        const C = proto.constructor;
+        const name = typeof C === "function" && C.name ? C.name : "Object";
+        throw domError("Could not serialize object of type \"" + name + "\". This type does not support serialization.", "DataCloneError");
+      }
       return [2, entries(v)];
     }
 
@@ -154,6 +176,7 @@
         case 11: return made[i] = typeof r[1] === "string" ? Uint8Array.fromBase64(r[1]).buffer : r[1];
         case 12: { const C = VIEWS[r[1]] || Uint8Array; return made[i] = new C(get(r[2]), r[3], r[4]); }
         case 13: return made[i] = Object(r[1] === "BigInt" ? BigInt(r[2]) : r[1] === "Number" ? get(r[2]) : r[2]);
+        case 16: return made[i] = functionStub(r[1]);
         case 15: {
           const o = made[i] = Object.create(internal.web[r[1]].prototype);
           for (const [k, j] of r[2]) Object.defineProperty(o, k, { value: get(j), writable: true, enumerable: true, configurable: true });
@@ -177,6 +200,29 @@
     }
 
     return get(0);
+  }
+
+  // What a function stub does: call the function with copies of the arguments, and give a
+  // Promise of a copy of its result, as a call over RPC would.
+  function functionStub(id) {
+    const fn = rpcFunctions.get(id);
+    const stub = (...args) => {
+      if (fn === undefined) return Promise.reject(new Error("This RPC stub was disposed: the function it called is gone."));
+      let copied;
+      try { copied = deserialize(serialize(args, false, PLAIN_RPC)); } catch (e) { return Promise.reject(e); }
+      return Promise.resolve().then(() => fn(...copied)).then((v) => rpcResult(deserialize(serialize(v, false, PLAIN_RPC))));
+    };
+    releaseFunction.register(stub, id);
+    return stub;
+  }
+
+  // A result of an RPC call, as workerd hands it over: a plain object gets a disposer.
+  const dispose = [() => {}][0];
+  function rpcResult(v) {
+    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype && !Object.hasOwn(v, Symbol.dispose)) {
+      Object.defineProperty(v, Symbol.dispose, { value: dispose, writable: true, configurable: true });
+    }
+    return v;
   }
 
   function structuredClone(value, options) {
@@ -227,7 +273,13 @@
   // For the storage layer: JSON text of a value and back.
   Object.assign(internal, {
     serialize, deserialize, v8Size,
-    serializeText: (value, errorFields = false) => internal.flat(JSON.stringify(serialize(value, false, errorFields))),
+    serializeText: (value) => internal.flat(JSON.stringify(serialize(value))),
+    // For RPC: functions as stubs, class instances refused, errors with their fields (`fields`).
+    serializeRpcText: (value, fields) => {
+      RPC.fields = fields;
+      return internal.flat(JSON.stringify(serialize(value, false, RPC)));
+    },
+    rpcResult,
     deserializeText: (text) => deserialize(JSON.parse(text)),
   });
 })
