@@ -33,6 +33,7 @@ from .hostcalls import HostCalls
 from .loading import LoadedProject, load_bundle, load_project
 from .outside import StorageAccess
 from .limits import check_text
+from .socketclients import SocketClients
 from .sockets import SocketCalls
 from .storage import Store
 from .timekeeping import Schedule, Timekeeping
@@ -56,7 +57,7 @@ def _is_project(path: Path) -> bool:
     return is_project(path)
 
 
-class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, SocketCalls, StorageAccess):
+class Core(EventRun, Timekeeping, HostCalls, CloudflareCalls, SocketCalls, SocketClients, StorageAccess):
     """All runtime state; every method runs on the runtime's loop thread."""
 
     def __init__(

@@ -226,7 +226,7 @@ class Runtime:
         ``response`` carries to ``client``, whose ``deliver(item)`` gets what the object sends.
         Returns a :class:`~dobj.runtime.sockets.Connection`; call its ``start()`` once the
         client can take messages."""
-        from .sockets import Connection
+        from .socketclients import Connection
 
         return Connection(self._core, self._core.connect(response.web_socket, client, path))
 

@@ -25,7 +25,7 @@ from ..errors import BadRequest, DobjError
 if TYPE_CHECKING:
     from .handles import Response
     from .runtime import Runtime
-    from .sockets import Connection
+    from .socketclients import Connection
 
 # The headers of an upgrade request a client sends (a fixed key: nothing checks it here).
 UPGRADE_HEADERS = {"upgrade": "websocket", "connection": "Upgrade", "sec-websocket-version": "13",

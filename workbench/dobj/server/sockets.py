@@ -25,7 +25,7 @@ from ..runtime.sockets import MAX_MESSAGE  # noqa: F401  (uvicorn closes with 10
 class _Outbox:
     """The runtime's view of one client connection: ``deliver`` queues what to send."""
 
-    __slots__ = ("queue", "open")
+    __slots__ = ("open", "queue")
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue = asyncio.Queue()
