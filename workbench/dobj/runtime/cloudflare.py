@@ -184,11 +184,13 @@ class CloudflareCalls:
                                       end=arg.get("end"), prefix=arg.get("prefix"),
                                       reverse=arg.get("reverse", False), limit=arg.get("limit")))
         if op == "sql":
-            result = db.exec(arg[0], arg[1])
+            result = db.exec(arg[0], arg[1], lazy=True)
             if result.rows_written:
                 event.written.append("(sql)")
             return json.dumps([result.columns, result.rows, result.rows_read, result.rows_written,
-                               result.rows_read_first])
+                               result.rows_read_first, result.more])
+        if op == "sqlMore":
+            return json.dumps(db.more(arg[0], arg[1]))
         if op == "size":
             return json.dumps(db.size)
         if op == "begin":

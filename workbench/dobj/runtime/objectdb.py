@@ -301,13 +301,18 @@ class ObjectDatabase:
                         (_ALARM_KEY, int(due_ms) * 1_000_000))
 
     # -- SQL ------------------------------------------------------------------------------------
-    def exec(self, query: str, bindings=()) -> SqlResult:
-        """``sql.exec(query, ...bindings)``: see :mod:`.sqlexec` for the encodings."""
+    def exec(self, query: str, bindings=(), *, lazy: bool = False) -> SqlResult:
+        """``sql.exec(query, ...bindings)``: see :mod:`.sqlexec` for the encodings; ``lazy``
+        leaves a SELECT's later rows to :meth:`more`."""
         self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, RECORD_LIMIT)
         try:
-            return self.sql.exec(query, list(bindings))
+            return self.sql.exec(query, list(bindings), lazy=lazy)
         finally:
             self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _UNLIMITED)
+
+    def more(self, cursor_id: int, n: int) -> tuple[list, bool, int]:
+        """The next rows of a lazy cursor (see :meth:`.sqlexec.SqlRunner.more`)."""
+        return self.sql.more(cursor_id, n)
 
     @property
     def size(self) -> int:

@@ -65,7 +65,7 @@ class Counters:
             self.forget_plans()
             return self._schema_rows(actions)
         for action, table, column in actions:
-            if table is None or table.startswith("sqlite_") or action not in _WRITES:
+            if table is None or table.startswith("sqlite_") or action not in WRITE_ACTIONS:
                 continue
             virtual, indexes = self._table(table)
             if virtual:  # its module's own statements are not counted, only its rows
@@ -153,7 +153,7 @@ class Counters:
         return self.db.execute(f"SELECT count(*) FROM {_quote(table)}" + TAG).fetchone()[0]
 
 
-_WRITES = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+WRITE_ACTIONS = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 _SCHEMA_ACTIONS = frozenset({
     sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_VIEW,
     sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_TABLE,

@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ..errors import ExecutionError
-from .sqlcount import TAG, Counters, _changes_schema, positional
+from .sqlcount import WRITE_ACTIONS, TAG, Counters, _changes_schema, positional
 from .sqlrules import TRANSACTION_MESSAGE, Rules
 
 __all__ = ["TAG", "ErrorOffset", "SqlError", "SqlResult", "SqlRunner", "binding", "first_statement", "result"]
@@ -72,6 +72,13 @@ class SqlError(ExecutionError):
         self.sqlite_code = sqlite_code
 
 
+# Lazy cursors: the rows read at exec (one more than shown, to know whether there are more),
+# and how many may stay open per database before the oldest reads its rest at once.
+_LAZY = ("SELECT", "WITH", "VALUES")
+FIRST_ROWS = 2
+OPEN_CURSORS = 64
+
+
 @dataclass
 class SqlResult:
     """What a cursor holds: column names, rows (JSON-safe lists) and workerd's counters.
@@ -85,6 +92,20 @@ class SqlResult:
     rows_read: int = 0
     rows_written: int = 0
     rows_read_first: int = 0
+    more: int | None = None  # a cursor with rows still to read (:meth:`SqlRunner.more`), or None
+
+
+@dataclass(eq=False)
+class _OpenCursor:
+    """A SELECT read lazily, as workerd's cursors are: what :meth:`SqlRunner.more` needs."""
+
+    cursor: sqlite3.Cursor
+    statement: str
+    values: list
+    actions: list
+    changed: int
+    count: int
+    rest: list | None = None  # its remaining rows, once read at once (too many cursors open)
 
 
 # -- values ---------------------------------------------------------------------------------
@@ -252,8 +273,12 @@ class SqlRunner(Counters):
     def __init__(self, db: sqlite3.Connection, rules: Rules, offset: ErrorOffset, begin) -> None:
         super().__init__()
         self.db, self.rules, self.offset, self._begin = db, rules, offset, begin
+        self._open: dict[int, _OpenCursor] = {}
+        self._cursor_ids = 0
 
-    def exec(self, query: str, bindings: list) -> SqlResult:
+    def exec(self, query: str, bindings: list, *, lazy: bool = False) -> SqlResult:
+        """Run ``query``; with ``lazy`` a SELECT's rows after the first few are read only when
+        asked for (:meth:`more`), so its cursor sees rows written meanwhile, as in workerd."""
         values = [binding(b) for b in bindings]
         rest = well_formed(query)
         self._begin()
@@ -267,11 +292,11 @@ class SqlRunner(Counters):
             statement, tail = found
             tail = tail.lstrip(_BLANKS) + ("" if nul < 0 else rest[nul:])
             if not tail:
-                return self._run(statement, values, last=True)
+                return self._run(statement, values, last=True, lazy=lazy)
             self._run(statement, (), last=False)
             rest = tail
 
-    def _run(self, statement: str, values, *, last: bool) -> SqlResult | None:
+    def _run(self, statement: str, values, *, last: bool, lazy: bool = False) -> SqlResult | None:
         rules = self.rules
         rules.transaction_refused = False
         rules.actions = actions = []
@@ -279,7 +304,10 @@ class SqlRunner(Counters):
         rules.trusted = False
         try:
             cursor = self.db.execute(statement, positional(statement, values))  # prepares, takes the first step
-            rows = cursor.fetchall() if last else []
+            if lazy:  # a SELECT that writes nothing (its actions: from this prepare, or the last one)
+                done = actions or self._actions.get(statement, ())
+                lazy = last and leading_keyword(statement) in _LAZY and not any(a[0] in WRITE_ACTIONS for a in done)
+            rows = (cursor.fetchmany(FIRST_ROWS) if lazy else cursor.fetchall()) if last else []
         except sqlite3.ProgrammingError as exc:
             if "Incorrect number of bindings" not in str(exc):
                 if "binding parameter" in str(exc):
@@ -313,4 +341,36 @@ class SqlRunner(Counters):
         out.rows_written = self._written(actions, changed, max(cursor.rowcount, 0))
         out.rows_read, out.rows_read_first = self._read(statement, leading_keyword(statement), values, actions,
                                                         len(rows), changed)
+        if lazy and len(rows) == FIRST_ROWS:  # maybe more: read them when asked
+            self._cursor_ids += 1
+            out.more = self._cursor_ids
+            self._open[out.more] = _OpenCursor(cursor, statement, list(values), actions, changed, len(rows))
+            reading = [c for c in self._open.values() if c.rest is None]
+            if len(reading) > OPEN_CURSORS:  # the oldest one reads the rest of its rows now
+                reading[0].rest = reading[0].cursor.fetchall()
+                reading[0].cursor.close()
         return out
+
+    def more(self, cursor_id: int, n: int) -> tuple[list, bool, int]:
+        """The next ``n`` rows of a lazy cursor: ``(rows, done, rows_read)``; once done,
+        ``rows_read`` is the cursor's count over every row it read."""
+        open_ = self._open.get(cursor_id)
+        if open_ is None:
+            return [], True, 0
+        if open_.rest is None:
+            try:
+                fetched = open_.cursor.fetchmany(n)
+            except sqlite3.Error as exc:
+                self._open.pop(cursor_id, None)
+                raise sql_error(exc, open_.statement) from None
+        else:
+            fetched, open_.rest = open_.rest[:n], open_.rest[n:]
+        open_.count += len(fetched)
+        rows = [[result(v) for v in row] for row in fetched]
+        if len(fetched) == n:
+            return rows, False, 0
+        del self._open[cursor_id]
+        open_.cursor.close()
+        read, _ = self._read(open_.statement, leading_keyword(open_.statement), open_.values, open_.actions,
+                             open_.count, open_.changed)
+        return rows, True, read

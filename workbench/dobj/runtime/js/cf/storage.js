@@ -186,39 +186,52 @@
     deleteAll() { return Promise.reject(new Error("Cannot call deleteAll() within a transaction")); }
   }
 
+  // A cursor reads its rows lazily, as workerd's do: the first few come with exec(), the rest
+  // from the host in growing batches when they are reached, so rows written meanwhile show.
   class Cursor {
-    #columns; #rows; #at = 0; #read; #readFirst; #written;
-    constructor(token, result) {
+    #columns; #rows; #at = 0; #read; #readFirst; #written; #backend; #more; #batch = 4;
+    constructor(token, backend, result) {
       if (token !== TOKEN) throw typeError("Illegal constructor");
-      [this.#columns, this.#rows, this.#read, this.#written, this.#readFirst] = result;
+      this.#backend = backend;
+      [this.#columns, this.#rows, this.#read, this.#written, this.#readFirst, this.#more] = result;
     }
     get columnNames() { return this.#columns.slice(); }
     // Before the rows are read, what the first step read (workerd steps once at exec).
-    get rowsRead() { return this.#at >= this.#rows.length || this.#readFirst === undefined ? this.#read : this.#readFirst; }
+    get rowsRead() { return this.#at >= this.#rows.length && this.#more === null ? this.#read : this.#readFirst; }
     get rowsWritten() { return this.#written; }
+    // Whether a row is left, reading the next batch from the host when the held ones are used.
+    #left() {
+      if (this.#at < this.#rows.length) return true;
+      if (this.#more === null) return false;
+      const [rows, done, read] = this.#backend.call("sqlMore", [this.#more, this.#batch]);
+      this.#rows = rows;
+      this.#at = 0;
+      this.#batch = Math.min(this.#batch * 2, 4096);
+      if (done) { this.#more = null; this.#read = read; }
+      return rows.length > 0;
+    }
     #object(row) {
       const o = {};
       this.#columns.forEach((c, i) => { o[c] = internal.cf.sqlValue(row[i]); });
       return o;
     }
     next() {
-      if (this.#at >= this.#rows.length) return { done: true, value: undefined };
+      if (!this.#left()) return { done: true, value: undefined };
       return { done: false, value: this.#object(this.#rows[this.#at++]) };
     }
     toArray() { const out = []; for (let r = this.next(); !r.done; r = this.next()) out.push(r.value); return out; }
     one() {
-      const rest = this.#rows.length - this.#at;
-      if (rest === 0) throw new Error("Expected exactly one result from SQL query, but got no results.");
-      if (rest > 1) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
-      return this.next().value;
+      if (!this.#left()) throw new Error("Expected exactly one result from SQL query, but got no results.");
+      const row = this.#rows[this.#at++];
+      if (this.#left()) throw new Error("Expected exactly one result from SQL query, but got multiple results.");
+      return this.#object(row);
     }
     raw() {
       const cursor = this;
-      const rows = this.#rows;
       const iterator = {
         next() {
-          if (cursor.#at >= rows.length) return { done: true, value: undefined };
-          return { done: false, value: rows[cursor.#at++].map(internal.cf.sqlValue) };
+          if (!cursor.#left()) return { done: true, value: undefined };
+          return { done: false, value: cursor.#rows[cursor.#at++].map(internal.cf.sqlValue) };
         },
         toArray() { const out = []; for (let r = iterator.next(); !r.done; r = iterator.next()) out.push(r.value); return out; },
         [Symbol.iterator]() { return iterator; },
@@ -234,7 +247,7 @@
     constructor(token, backend) { if (token !== TOKEN) throw typeError("Illegal constructor"); this.#b = backend; }
     exec(query, ...bindings) {
       const b = this.#b.needsSqlite(NO_SQL);
-      return new Cursor(TOKEN, b.call("sql", [String(query), bindings.map(internal.cf.sqlBinding)]));
+      return new Cursor(TOKEN, b, b.call("sql", [String(query), bindings.map(internal.cf.sqlBinding)]));
     }
     get databaseSize() { return this.#b.needsSqlite(NO_SQL).call("size", null); }
   }
