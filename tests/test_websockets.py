@@ -8,6 +8,7 @@ clients in Python, the server's real upgrades, limits, nothing left behind).
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 import threading
 import time
@@ -338,3 +339,49 @@ def test_the_repl_prints_a_message_that_arrives_while_it_waits_without_breaking_
     assert "ws #1 < before the 101" in text and "ws #1 < echo later" not in text
     assert text.index("ws #1 < timer fired") < text.index("#2")  # then `ws list` ran whole
     assert "listen" in text[text.index("ws #1 < timer fired"):]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux; the pipe-input test covers the logic")
+def test_in_a_real_terminal_a_message_prints_above_the_prompt_and_the_typed_line_stays(tmp_path):
+    import shlex
+    import subprocess
+    import sys
+    import uuid
+
+    project = write_project(tmp_path / "p", LISTENER)
+    server = f"dobj-test-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", server, "-f", "/dev/null"]
+    repl = str(Path(sys.executable).parent / "dobj-repl")
+    subprocess.run(tmux + ["new-session", "-d", "-s", "t", "-x", "120", "-y", "30", "-e",
+                           f"XDG_DATA_HOME={tmp_path}", shlex.join([repl, str(project), "--real-clock"])], check=True)
+    screen = lambda: subprocess.run(tmux + ["capture-pane", "-p", "-t", "t"],  # noqa: E731
+                                    capture_output=True, text=True).stdout
+
+    def wait_for(pattern: str) -> str:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            shown = screen()
+            if pattern in shown:
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} never appeared:\n{screen()}")
+
+    try:
+        wait_for("dobj>")
+        subprocess.run(tmux + ["send-keys", "-t", "t", "-l", "ws /"], check=True)
+        subprocess.run(tmux + ["send-keys", "-t", "t", "Enter"], check=True)
+        wait_for("ws #1 < before the 101")
+        subprocess.run(tmux + ["send-keys", "-t", "t", "-l", "ws send 1 later"], check=True)
+        subprocess.run(tmux + ["send-keys", "-t", "t", "Enter"], check=True)
+        subprocess.run(tmux + ["send-keys", "-t", "t", "-l", "ws li"], check=True)  # typing, not sent
+        shown = wait_for("ws #1 < timer fired")
+        lines = [line.rstrip() for line in shown.splitlines() if line.strip()]
+        prompt = next(i for i, line in enumerate(lines) if line.startswith("dobj> ws li"))
+        assert lines[prompt] == "dobj> ws li"  # the typed line is whole, below the message
+        assert lines.index("ws #1 < timer fired") < prompt
+        subprocess.run(tmux + ["send-keys", "-t", "t", "-l", "st"], check=True)
+        subprocess.run(tmux + ["send-keys", "-t", "t", "Enter"], check=True)
+        wait_for("listen")
+        subprocess.run(tmux + ["send-keys", "-t", "t", "C-d"], check=True)
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
