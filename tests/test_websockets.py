@@ -385,3 +385,31 @@ def test_in_a_real_terminal_a_message_prints_above_the_prompt_and_the_typed_line
         subprocess.run(tmux + ["send-keys", "-t", "t", "C-d"], check=True)
     finally:
         subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
+def test_memory_returns_to_where_it_was_after_a_thousand_sockets_come_and_go(tmp_path):
+    import gc
+    import tracemalloc
+
+    with dobj.Runtime.load(write_project(tmp_path, HIBERNATING)) as rt:
+
+        def a_thousand_come_and_go() -> None:
+            clients = [rt.websocket(f"/?tag=t{i % 10}") for i in range(1000)]
+            rt.get("ECHO", "one").evict()
+            clients[0].send("how many?")
+            for ws in clients:
+                ws.close()
+
+        tracemalloc.start()  # before the first round, so what later rounds free is seen too
+        try:
+            a_thousand_come_and_go()  # fills the bounded trace and grows the tables once
+            gc.collect()
+            before = tracemalloc.take_snapshot()
+            a_thousand_come_and_go()
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        grown = sum(d.size_diff for d in after.compare_to(before, "filename"))
+        assert grown < 64 * 1024, f"{grown:,} bytes more after the second thousand"  # measured: ~1 KB
+        assert rt._core.sockets == {} and rt._core.socket_handles() == 0
