@@ -1,4 +1,4 @@
-"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``, ``cloudflare``, ``snapshots``)."""
+"""``python -m bench NAME [options]``: run one benchmark (``core``, ``http``, ``soak``, ``modules``, ``cloudflare``, ``snapshots``, ``broadcast``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ BENCHES = {
     "modules": "bench.modules",
     "cloudflare": "bench.cloudflare",
     "snapshots": "bench.snapshots",
+    "broadcast": "bench.broadcast",
 }
 
 

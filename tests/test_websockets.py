@@ -99,7 +99,7 @@ def test_an_evicted_room_keeps_its_sockets_and_is_rebuilt_by_the_next_message(ch
     assert room.live is True
     events = [e for e in chat.trace() if e.object == "ROOM/lobby"]
     assert [(e.kind, e.method) for e in events[-2:]] == [("evict", "evict"), ("socket", "webSocketMessage")]
-    assert events[-1].sent == ['#4 {"online":["ann","bob"]}']
+    assert events[-1].to_dict()["sent"] == ['#4 {"online":["ann","bob"]}']
 
 
 def test_the_auto_response_answers_without_waking_the_object(chat):

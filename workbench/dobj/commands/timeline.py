@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..runtime.clock import format_ms, parse_duration
+from ..runtime.trace import sent_text
 from .registry import command
 from .results import Group, Message, Table, to_json
 from .storage import format_left
@@ -71,7 +72,7 @@ class Events(Table):
         if any(e.sent for e in events):  # WebSocket messages the events sent, before the console
             columns = EVENT_COLUMNS[:-1] + ["sent", "console"]
             for row, e in zip(rows, events):
-                row.insert(len(row) - 1, "\n".join(e.sent))
+                row.insert(len(row) - 1, "\n".join(sent_text(s) for s in e.sent))
         super().__init__(columns, rows, title=title, empty=empty)
         self.events = list(events)
 

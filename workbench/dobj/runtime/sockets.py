@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ..errors import BadRequest, DobjError
 from .actors import Actor
 from .driving import resume, step
+from .trace import PREVIEW, message_preview
 
 CONNECTING, OPEN, CLOSING, CLOSED = range(4)
 # What an object's webSocketClose gets when its client goes away without a close frame.
@@ -83,20 +84,23 @@ class SocketCalls:
         self.auto_responses = {}
         self._socket_ids = 0
         self._gone: list[int] = []  # forgotten sockets whose JavaScript handles may remain
+        self._held: dict[int, dict[int, Socket]] = {}  # object id -> the sockets it accepted
         flags = self.loaded.socket_flags if self.loaded else {}
         self.auto_reply_close = bool(flags.get("autoReplyClose"))
         self.close_reason_limit = bool(flags.get("closeReasonLimit"))
 
     # -- what JavaScript calls --------------------------------------------------------------
     def _host_ws(self, op: str, a, b="", c="") -> str:
+        if op == "send":  # the common one first
+            return self._send(self.sockets.get(a) or _GONE, b)
         if op == "pair":
             first, second = self._new_pair()
             return f"[{first.id},{second.id}]"
         if op == "list":
             tag = json.loads(b)
             # A socket counts until its close event is over.
-            return json.dumps([s.id for s in self.sockets.values()
-                               if s.owner == a and s.hibernatable and not s.finished and (tag is None or tag in s.tags)])
+            return json.dumps([s.id for s in self._held.get(a, {}).values()
+                               if s.hibernatable and not s.finished and (tag is None or tag in s.tags)])
         if op == "auto":
             if b == "" and c == "":
                 self.auto_responses.pop(a, None)
@@ -111,8 +115,6 @@ class SocketCalls:
             return str(sock.state)
         if op == "accept":
             return self._accept(sock, b, c)
-        if op == "send":
-            return self._send(sock, b)
         if op == "close":
             return self._close(sock, b, c)
         if op == "attach":  # (its size is checked in JavaScript, as V8 would serialize it)
@@ -162,6 +164,7 @@ class SocketCalls:
                                   f" ({MAX_TAG_LENGTH} characters).", "Error")
             sock.tags = tuple(dict.fromkeys(tags))
         sock.owner, sock.mode, sock.half_open = oid, "hibernate" if hibernate else "listen", how == "half"
+        self._held.setdefault(oid, {})[sock.id] = sock
         self._flush(sock)
         return ""
 
@@ -173,8 +176,9 @@ class SocketCalls:
         if too_large(payload):
             raise _refuse(f"the message is larger than {MAX_MESSAGE} bytes, the most a WebSocket message can be.", "RangeError")
         sock.sent += 1
-        if self.current is not None:
-            self.current.sent.append(f"#{sock.id} {_preview(payload)}")
+        if self.current is not None:  # shown by the trace (a text is cut, and read only when shown)
+            shown = payload[:PREVIEW + 2] if payload[:1] == "t" else message_preview(payload)
+            self.current.sent.append((sock.id, shown))
         self._route(self.sockets.get(sock.peer), ("message", payload))
         return ""
 
@@ -195,7 +199,7 @@ class SocketCalls:
         sock.sent_close = True
         sock.state = CLOSED if sock.got_close else CLOSING
         if self.current is not None:
-            self.current.sent.append(f"#{sock.id} close {code}")
+            self.current.sent.append((sock.id, f"close {code}"))
         self._route(self.sockets.get(sock.peer), ("close", code, reason, True))
         return ""
 
@@ -267,7 +271,7 @@ class SocketCalls:
             if hib else kind
         if kind == "message":
             args = (item[1], "", False)
-            shown = json.dumps([_preview(item[1])])
+            shown = json.dumps([message_preview(item[1])])
         elif kind == "close":
             args = (item[1], item[2], item[3])
             shown = json.dumps(list(args))
@@ -301,6 +305,11 @@ class SocketCalls:
                 forgotten = end is not None and not end.pending and self.sockets.pop(end.id, None) is not None
                 if forgotten and end.mode != "outside":
                     self._gone.append(end.id)
+                    held = self._held.get(end.owner)
+                    if held is not None:
+                        held.pop(end.id, None)
+                        if not held:
+                            del self._held[end.owner]
             if self.current is None:
                 self._drop_handles()
 
@@ -333,13 +342,3 @@ def too_large(payload: str) -> bool:
         b64 = payload[1:]
         return len(b64) // 4 * 3 - (len(b64) - len(b64.rstrip("="))) > MAX_MESSAGE
     return len(payload) - 1 > MAX_MESSAGE or len(payload[1:].encode("utf-8", "surrogatepass")) > MAX_MESSAGE
-
-
-def _preview(payload: str, limit: int = 60) -> str:
-    """A message as the trace shows it: its text, or its size when it is binary."""
-    if payload[:1] == "b":
-        b64 = payload[1:]
-        return f"<{len(b64) // 4 * 3 - (len(b64) - len(b64.rstrip('='))) } bytes>"
-    text = payload[1:]
-    return text if len(text) <= limit else text[:limit] + "…"
-

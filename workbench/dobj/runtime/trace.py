@@ -24,6 +24,27 @@ from ..errors import DobjError
 
 # What an event's ``written`` list shows for setAlarm() and deleteAlarm() ("*" is deleteAll).
 ALARM_WRITE = "(alarm)"
+PREVIEW = 60  # characters of a WebSocket message the trace shows
+
+
+def message_preview(payload: str, limit: int = PREVIEW) -> str:
+    """A WebSocket message ("t" + text or "b" + base64) as the trace shows it: its text
+    (cut at ``limit`` characters), or its size when it is binary.
+
+    >>> message_preview("thello"), message_preview("bAQID")
+    ('hello', '<3 bytes>')
+    """
+    if payload[:1] == "b":
+        b64 = payload[1:]
+        return f"<{len(b64) // 4 * 3 - (len(b64) - len(b64.rstrip('=')))} bytes>"
+    text = payload[1:]
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def sent_text(sent: tuple[int, str]) -> str:
+    """One WebSocket message an event sent, as the trace shows it: ``#4 hello``."""
+    socket_id, what = sent
+    return f"#{socket_id} {message_preview(what) if what[:1] == 't' else what}"
 
 
 @dataclass(eq=False, slots=True)
@@ -51,7 +72,7 @@ class Event:
     clone: bool = False  # raw_result is structured-clone text (Cloudflare projects), not JSON
     by_name: bool = True  # reached by name (a Workers project's ctx.id.name is set then)
     interleaved: list[int] | None = None  # ids of events of its object that ran while it waited
-    sent: list[str] = field(default_factory=list)  # WebSocket messages it sent ("#id text")
+    sent: list[tuple[int, str]] = field(default_factory=list)  # WebSocket messages it sent (see sent_text)
 
     @property
     def object(self) -> str:
@@ -112,7 +133,7 @@ class Event:
             "written": list(self.written),
             "interleaved": list(self.interleaved or ()),
             "console": [f"{level}: {text}" for level, text in self.console],
-            "sent": list(self.sent),
+            "sent": [sent_text(s) for s in self.sent],
         }
 
     def __repr__(self) -> str:

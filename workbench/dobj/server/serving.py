@@ -19,9 +19,9 @@ import threading
 
 import uvicorn
 
+from ..runtime.sockets import MAX_MESSAGE
 from .gateway import create_app, logger
 from .messages import DEFAULT_MAX_BODY
-from .sockets import MAX_MESSAGE
 
 
 class Server:

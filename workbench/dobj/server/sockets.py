@@ -2,10 +2,10 @@
 
 The upgrade request is handed to the Worker's ``fetch`` (or, under ``/fetch/NS/name/…`` and
 ``/_dobj/fetch/…``, to one object's). A 101 answer with a WebSocket accepts the connection and
-binds it to that socket in the runtime (:meth:`~dobj.runtime.runtime.Runtime.connect_socket`); any other
-answer is sent back as the HTTP response refusing the upgrade. Frames from the client become
-socket events of the object that holds the other end; what the object sends goes out in order
-through one sender task per connection.
+binds it to that socket in the runtime (:meth:`~dobj.runtime.runtime.Runtime.connect_socket`);
+any other answer is sent back as the HTTP response refusing the upgrade. Frames from the
+client become socket events of the object that holds the other end; what the object sends
+goes out at once, in order (:class:`_Outbox`).
 """
 
 from __future__ import annotations
@@ -13,27 +13,74 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections import deque
 
 from ..errors import DobjError
+from ..runtime.driving import resume, step
 from .messages import full_url, local_path, request_headers, response_headers, segment
 
 logger = logging.getLogger("dobj.server")
 
-from ..runtime.sockets import MAX_MESSAGE  # noqa: F401  (uvicorn closes with 1009 above it)
-
 
 class _Outbox:
-    """The runtime's view of one client connection: ``deliver`` queues what to send."""
+    """What the runtime sends one client, sent at once and in order.
 
-    __slots__ = ("open", "queue")
+    ``deliver`` runs on the loop, often while an object's handler runs: the ASGI ``send`` is
+    stepped by hand (it usually writes and returns without waiting), and only a send that has
+    to wait (flow control) goes on as a task, with whatever comes meanwhile behind it.
+    """
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue()
+    __slots__ = ("backlog", "open", "send", "task")
+
+    def __init__(self, send) -> None:
+        self.send = send
         self.open = True
-
+        self.backlog: deque | None = None  # while a send waits: the items after it
+        self.task: asyncio.Future | None = None  # that send, finishing
     def deliver(self, item: tuple) -> None:
-        if self.open:
-            self.queue.put_nowait(item)
+        if not self.open:
+            return
+        if self.backlog is not None:
+            self.backlog.append(item)
+            return
+        self._send(item)
+
+    def _send(self, item: tuple) -> None:
+        if item[0] != "message":
+            self.open = False  # a close is the last thing sent
+        coro = self.send(_message(item))
+        try:
+            finished, waiting_on = step(coro)
+        except (OSError, RuntimeError):  # the client is gone; the receive loop sees it too
+            self.open = False
+            return
+        if not finished:
+            self.backlog = deque()
+            self.task = asyncio.ensure_future(self._finish(coro, waiting_on))
+
+    async def _finish(self, coro, waiting_on) -> None:
+        try:
+            await resume(coro, waiting_on)
+            while self.backlog and self.open:
+                item = self.backlog.popleft()
+                if item[0] != "message":
+                    self.open = False
+                await self.send(_message(item))
+        except (OSError, RuntimeError):
+            self.open = False
+        finally:
+            self.backlog = self.task = None
+
+
+def _message(item: tuple) -> dict:
+    """The ASGI message for what the runtime sends: a message, or a close frame."""
+    if item[0] == "message":
+        payload = item[1]
+        if payload[:1] == "t":
+            return {"type": "websocket.send", "text": payload[1:]}
+        return {"type": "websocket.send", "bytes": base64.b64decode(payload[1:])}
+    code = item[1] if item[1] not in (1005, 1006) else 1000
+    return {"type": "websocket.close", "code": code, "reason": item[2] if item[1] != 1005 else ""}
 
 
 async def serve_websocket(gateway, scope, receive, send) -> None:
@@ -50,7 +97,7 @@ async def serve_websocket(gateway, scope, receive, send) -> None:
     if response.status != 101 or response.web_socket is None:
         await _refuse(scope, send, response.status, response.body, response_headers(response.headers))
         return
-    connection = _Outbox()
+    connection = _Outbox(send)
     held = runtime.connect_socket(response, connection, local_path(scope))
     accept = {"type": "websocket.accept"}
     protocol = response.headers.get("sec-websocket-protocol")
@@ -58,7 +105,7 @@ async def serve_websocket(gateway, scope, receive, send) -> None:
         accept["subprotocol"] = protocol
     await send(accept)
     held.start()
-    sender = asyncio.ensure_future(_send_all(connection, send))
+    del response, accept, message  # an idle connection keeps no more than it needs
     try:
         while True:
             message = await receive()
@@ -83,28 +130,6 @@ async def serve_websocket(gateway, scope, receive, send) -> None:
         connection.open = False
         if not held.closing:
             held.drop()
-        sender.cancel()
-
-
-async def _send_all(connection: _Outbox, send) -> None:
-    """Send what the runtime queued for the client, in order, until a close is sent."""
-    while True:
-        item = await connection.queue.get()
-        try:
-            if item[0] == "message":
-                payload = item[1]
-                if payload[:1] == "t":
-                    await send({"type": "websocket.send", "text": payload[1:]})
-                else:
-                    await send({"type": "websocket.send", "bytes": base64.b64decode(payload[1:])})
-            else:
-                code = item[1] if item[1] not in (1005, 1006) else 1000
-                await send({"type": "websocket.close", "code": code, "reason": item[2] if item[1] != 1005 else ""})
-                connection.open = False
-                return
-        except (OSError, RuntimeError):  # the client is gone; the receive loop sees it too
-            connection.open = False
-            return
 
 
 async def _upgrade(gateway, scope):
